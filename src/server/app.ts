@@ -1,0 +1,44 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import { trackingRoutes } from '../tracking/http.js';
+import type { TrackingService } from '../tracking/service.js';
+import { VERSION } from '../version.js';
+import { artifactProxyRoutes, getArtifactRoute, runArtifactRoutes } from './artifact-proxy.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+
+export interface AppDeps {
+  tracking: TrackingService;
+  /** The artifact destination served by the proxy (`--artifacts-destination`). */
+  artifacts: ArtifactStore;
+}
+
+export interface AppOptions {
+  logger?: boolean;
+  /** Largest JSON body accepted, in bytes (log-batch has MLflow's own 1 MB limit). */
+  bodyLimit?: number;
+}
+
+/** The `cairn server` app: every domain's routes under MLflow's prefixes, one error edge. */
+export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    // MLflow clients send repeated query keys for lists (experiment_ids=1&experiment_ids=2).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    disableRequestLogging: true,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
+  app.get('/version', async (_req, reply) => reply.type('text/plain').send(VERSION));
+
+  const proxy = { tracking: deps.tracking, proxyRoot: deps.artifacts };
+  for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
+    await app.register(trackingRoutes(deps.tracking), { prefix: `${prefix}/mlflow` });
+    await app.register(runArtifactRoutes(proxy), { prefix: `${prefix}/mlflow` });
+    await app.register(artifactProxyRoutes(proxy), { prefix: `${prefix}/mlflow-artifacts` });
+  }
+  await app.register(getArtifactRoute(proxy));
+  return app;
+}

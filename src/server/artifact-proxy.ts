@@ -1,0 +1,108 @@
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { safeArtifactPath } from '../core/safe-path.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
+import { artifactStoreForUri } from '../store/artifact-uri.js';
+import type { TrackingService } from '../tracking/service.js';
+import { parseRequest } from './request.js';
+
+export interface ArtifactRouteDeps {
+  tracking: TrackingService;
+  /** The artifact destination that `mlflow-artifacts:/…` URIs and the proxy routes point into. */
+  proxyRoot: ArtifactStore;
+}
+
+/**
+ * MLflow's artifact proxy (`/mlflow-artifacts/artifacts/<path>`: upload, download, list, delete).
+ * Bodies stream straight to the store; every path goes through safeArtifactPath.
+ */
+export function artifactProxyRoutes({ proxyRoot }: ArtifactRouteDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    // Uploads are files of any type: take the raw stream, whatever the Content-Type says.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+    app.get('/artifacts', async (req) => {
+      const q = parseRequest(z.object({ path: z.string().optional() }), req.query);
+      const dir = safeArtifactPath(q.path ?? '');
+      const files = await proxyRoot.list(dir);
+      const out = files.map((f) => ({ ...f, path: path.posix.basename(f.path) }));
+      return out.length > 0 ? { files: out } : {};
+    });
+
+    app.get<{ Params: { '*': string } }>('/artifacts/*', async (req, reply) => {
+      const rel = safeArtifactPath(req.params['*']);
+      return sendFile(reply, rel, await proxyRoot.get(rel));
+    });
+
+    app.put<{ Params: { '*': string } }>('/artifacts/*', { bodyLimit: 50 * 1024 ** 3 }, async (req) => {
+      const rel = safeArtifactPath(req.params['*']);
+      const body = req.body as Readable | undefined;
+      await proxyRoot.put(rel, body ?? new Uint8Array());
+      return {};
+    });
+
+    app.delete<{ Params: { '*': string } }>('/artifacts/*', async (req) => {
+      await proxyRoot.delete(safeArtifactPath(req.params['*']));
+      return {};
+    });
+  };
+}
+
+/** `GET /mlflow/artifacts/list?run_id&path`: a run's artifacts, paths relative to its root. */
+export function runArtifactRoutes({ tracking, proxyRoot }: ArtifactRouteDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get('/artifacts/list', async (req) => {
+      const q = parseRequest(
+        z.object({ run_id: z.string().optional(), run_uuid: z.string().optional(), path: z.string().optional() }),
+        req.query,
+      );
+      const run = await tracking.getRun(q.run_id || q.run_uuid || '');
+      const dir = safeArtifactPath(q.path ?? '');
+      const store = artifactStoreForUri(run.info.artifact_uri, { proxyRoot });
+      const files = await store.list(dir);
+      return { root_uri: run.info.artifact_uri, ...(files.length > 0 ? { files } : {}) };
+    });
+  };
+}
+
+/** `GET /get-artifact?path&run_uuid`: one file of a run, as the MLflow UI fetches it. */
+export function getArtifactRoute({ tracking, proxyRoot }: ArtifactRouteDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.get('/get-artifact', async (req, reply) => {
+      const q = parseRequest(
+        z.object({ path: z.string(), run_uuid: z.string().optional(), run_id: z.string().optional() }),
+        req.query,
+      );
+      const run = await tracking.getRun(q.run_uuid || q.run_id || '');
+      const rel = safeArtifactPath(q.path);
+      const store = artifactStoreForUri(run.info.artifact_uri, { proxyRoot });
+      return sendFile(reply, rel, await store.get(rel));
+    });
+  };
+}
+
+const TEXT_TYPES: Record<string, string> = {
+  '.txt': 'text/plain; charset=utf-8',
+  '.log': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.yaml': 'text/plain; charset=utf-8',
+  '.yml': 'text/plain; charset=utf-8',
+  '.csv': 'text/plain; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+};
+
+/** Files are always downloads (attachment, nosniff): a stored HTML file must never run in a page. */
+function sendFile(reply: FastifyReply, rel: string, body: Readable): FastifyReply {
+  const name = path.posix.basename(rel);
+  return reply
+    .header('Content-Type', TEXT_TYPES[path.posix.extname(name).toLowerCase()] ?? 'application/octet-stream')
+    .header('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
+    .header('X-Content-Type-Options', 'nosniff')
+    .send(body);
+}
