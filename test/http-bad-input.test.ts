@@ -61,8 +61,10 @@ describe('REST API: bad input gets MLflow error codes and changes nothing', () =
   });
 
   it('rejects a log-batch body over 1 MB', async () => {
-    const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'k'.repeat(200), value: i, timestamp: i, step: i }));
-    const res = await s.json('POST', `${API}/runs/log-batch`, { run_id: runId, metrics, tags: [{ key: 'pad', value: 'x'.repeat(8000) }] });
+    // Within every count and length limit, but 1.4 MB in all.
+    const tags = Array.from({ length: 100 }, (_, i) => ({ key: `t${i}`, value: 'x'.repeat(8000) }));
+    const params = Array.from({ length: 100 }, (_, i) => ({ key: `p${i}`, value: 'y'.repeat(6000) }));
+    const res = await s.json('POST', `${API}/runs/log-batch`, { run_id: runId, tags, params });
     expect(res.status).toBe(413);
     expect(res.body['error_code']).toBe('REQUEST_PAYLOAD_TOO_LARGE');
   });

@@ -23,9 +23,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
-    // MLflow clients send repeated query keys for lists (experiment_ids=1&experiment_ids=2).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
-    disableRequestLogging: true,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

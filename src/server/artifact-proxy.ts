@@ -37,7 +37,7 @@ export function artifactProxyRoutes({ proxyRoot }: ArtifactRouteDeps) {
       return sendFile(reply, rel, await proxyRoot.get(rel));
     });
 
-    app.put<{ Params: { '*': string } }>('/artifacts/*', { bodyLimit: 50 * 1024 ** 3 }, async (req) => {
+    app.put<{ Params: { '*': string } }>('/artifacts/*', { bodyLimit: 2 ** 31 - 1 }, async (req) => {
       const rel = safeArtifactPath(req.params['*']);
       const body = req.body as Readable | undefined;
       await proxyRoot.put(rel, body ?? new Uint8Array());

@@ -60,10 +60,10 @@ export function scopedArtifactStore(store: ArtifactStore, prefix: string): Artif
   const strip = (info: FileInfo): FileInfo => ({ ...info, path: info.path.slice(base.length + 1) });
   return {
     uri: `${store.uri.replace(/\/+$/, '')}/${base.split('/').map(encodeURIComponent).join('/')}`,
-    put: (p, body) => store.put(joinArtifactPath(base, p), body),
-    get: (p) => store.get(joinArtifactPath(base, p)),
+    put: async (p, body) => store.put(joinArtifactPath(base, p), body),
+    get: async (p) => store.get(joinArtifactPath(base, p)),
     list: async (p) => (await store.list(joinArtifactPath(base, p))).map(strip),
-    delete: (p) => store.delete(joinArtifactPath(base, p)),
+    delete: async (p) => store.delete(joinArtifactPath(base, p)),
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,12 +32,13 @@ export class LocalArtifactStore implements ArtifactStore {
   async put(artifactPath: string, body: Readable | Uint8Array): Promise<void> {
     const rel = safeArtifactPath(artifactPath);
     if (rel === '') throw invalidParam('Artifact path must name a file, not the root');
-    await mkdir(this.root, { recursive: true });
+    const createdRoot = await mkdir(this.root, { recursive: true });
     const target = await this.resolve(rel);
     if (target === undefined) throw notFound(`Artifact root ${this.root} does not exist`);
     const dir = path.dirname(target);
+    let createdFrom: string | undefined;
     try {
-      await mkdir(dir, { recursive: true });
+      createdFrom = await mkdir(dir, { recursive: true });
       if ((await statOrUndefined(target))?.isDirectory()) throw invalidParam(`Artifact '${rel}' is a directory`);
     } catch (e) {
       throw fsError(e, rel);
@@ -49,7 +50,11 @@ export class LocalArtifactStore implements ArtifactStore {
       const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW);
       try {
         if (body instanceof Uint8Array) await handle.writeFile(body);
-        else await pipeline(body, handle.createWriteStream({ autoClose: false }));
+        else {
+          await pipeline(body, async (source: AsyncIterable<Uint8Array | string>) => {
+            for await (const chunk of source) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+          });
+        }
         await handle.sync();
       } finally {
         await handle.close();
@@ -59,8 +64,12 @@ export class LocalArtifactStore implements ArtifactStore {
     } catch (e) {
       throw fsError(e, rel);
     } finally {
-      if (!written) await unlink(temp).catch(() => {});
-      if (!written && body instanceof Readable) body.destroy();
+      if (!written) {
+        await unlink(temp).catch(() => {});
+        if (createdFrom !== undefined) await removeEmptyDirs(dir, createdFrom);
+        if (createdRoot !== undefined) await removeEmptyDirs(this.root, createdRoot);
+        if (body instanceof Readable) body.destroy();
+      }
     }
   }
 
@@ -78,6 +87,7 @@ export class LocalArtifactStore implements ArtifactStore {
       }
       return handle.createReadStream();
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw notFound(`No artifact at '${rel}'`);
       throw fsError(e, rel);
     }
   }
@@ -168,6 +178,18 @@ export class LocalArtifactStore implements ArtifactStore {
       }
     }
     return current;
+  }
+}
+
+/** Removes the directories a failed upload created, deepest first, while they are empty. */
+async function removeEmptyDirs(deepest: string, topmost: string): Promise<void> {
+  for (let dir = deepest; isInside(topmost, dir); dir = path.dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty: someone else wrote there meanwhile
+    }
+    if (dir === topmost) return;
   }
 }
 
