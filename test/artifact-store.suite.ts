@@ -71,7 +71,10 @@ export function artifactStoreSuite(name: string, factory: () => Promise<Artifact
     it('keeps binary bytes exact, from a buffer and from a stream', async () => {
       const bytes = new Uint8Array(512).map((_, i) => (i * 7 + 3) % 256);
       await store.put('bin/a.bin', bytes);
-      await store.put('bin/b.bin', Readable.from([Buffer.from(bytes.subarray(0, 100)), Buffer.from(bytes.subarray(100))]));
+      await store.put(
+        'bin/b.bin',
+        Readable.from([Buffer.from(bytes.subarray(0, 100)), Buffer.from(bytes.subarray(100))]),
+      );
       await store.put('bin/empty', new Uint8Array(0));
       expect(await readAll(await store.get('bin/a.bin'))).toEqual(Buffer.from(bytes));
       expect(await readAll(await store.get('bin/b.bin'))).toEqual(Buffer.from(bytes));
@@ -114,9 +117,12 @@ export function artifactStoreSuite(name: string, factory: () => Promise<Artifact
       expect(await store.list('données')).toEqual([{ path: 'données/モデル v2', is_dir: true }]);
       expect(await store.list('données/モデル v2')).toEqual([{ path: p, is_dir: false, file_size: 5 }]);
       // Percent-encoded spellings reach the same file.
-      expect(await readText(store, encodeURIComponent('données') + '/%E3%83%A2%E3%83%87%E3%83%AB%20v2/😀 file (1).txt')).toBe(
-        'ünï',
-      );
+      expect(
+        await readText(
+          store,
+          encodeURIComponent('données') + '/%E3%83%A2%E3%83%87%E3%83%AB%20v2/😀 file (1).txt',
+        ),
+      ).toBe('ünï');
     });
 
     it('overwrites a file', async () => {
@@ -162,7 +168,9 @@ export function artifactStoreSuite(name: string, factory: () => Promise<Artifact
 
     it('leaves nothing behind when an upload fails, and keeps the previous version', async () => {
       const before = await fx.snapshot();
-      await expect(store.put('fail/new.bin', failingStream(10 * 1024 * 1024))).rejects.toThrow(/source broke/);
+      await expect(store.put('fail/new.bin', failingStream(10 * 1024 * 1024))).rejects.toThrow(
+        /source broke/,
+      );
       expect(await fx.snapshot()).toEqual(before);
       await expectCode(store.get('fail/new.bin'), 'RESOURCE_DOES_NOT_EXIST');
 
@@ -191,7 +199,10 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode, lab
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error, `${JSON.stringify(label)} should fail with ${code}`).toMatchObject({ name: 'CairnError', code });
+  expect(error, `${JSON.stringify(label)} should fail with ${code}`).toMatchObject({
+    name: 'CairnError',
+    code,
+  });
 }
 
 export const text = (s: string): Uint8Array => Buffer.from(s, 'utf8');

@@ -1,3 +1,8 @@
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import {
   CreateBucketCommand,
   ListMultipartUploadsCommand,
@@ -5,10 +10,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactSchemes, openArtifactStore, scopedArtifactStore } from '../src/store/artifact-backends.js';
 import { LocalArtifactStore } from '../src/store/local-artifact-store.js';
@@ -179,6 +180,44 @@ describe('S3ArtifactStore against moto', () => {
     expect(await keys(bucket)).toEqual(['mlruns/secret.txt 6', 'secret.txt 6']);
   });
 
+  it('streams a put part by part, holding at most about two parts', async () => {
+    const MiB = 1024 * 1024;
+    let produced = 0;
+    const calls: string[] = [];
+    const source = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 20 * 16; i++) {
+          produced += 64 * 1024;
+          yield Buffer.alloc(64 * 1024, i);
+        }
+      })(),
+    );
+    const fake = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        const name = command.constructor.name.replace(/Command$/, '');
+        if (name === 'UploadPart') {
+          const body = command.input['Body'] as Uint8Array;
+          calls.push(`${name} ${command.input['PartNumber']} ${body.byteLength / MiB}`);
+          // Parts go up as the source is read, not after reading it all (slack: the stream's read-ahead).
+          expect(produced).toBeLessThanOrEqual((Number(command.input['PartNumber']) + 1) * 8 * MiB + 2 * MiB);
+        } else calls.push(name);
+        return name === 'CreateMultipartUpload' ? { UploadId: 'u1' } : { ETag: '"e"' };
+      },
+    } as unknown as S3Client;
+    await new S3ArtifactStore('s3://bkt/p', fake).put('m.bin', source);
+    expect(calls).toEqual([
+      'CreateMultipartUpload',
+      'UploadPart 1 8',
+      'UploadPart 2 8',
+      'UploadPart 3 4',
+      'CompleteMultipartUpload',
+    ]);
+
+    calls.length = 0;
+    await new S3ArtifactStore('s3://bkt/p', fake).put('small.txt', Readable.from([Buffer.from('hi')]));
+    expect(calls).toEqual(['PutObject']);
+  });
+
   it('parses its URI and is configured from the environment as MLflow is', () => {
     const store = new S3ArtifactStore('s3://bucket/a/b/', client);
     expect([store.uri, store.bucket, store.prefix]).toEqual(['s3://bucket/a/b', 'bucket', 'a/b']);
@@ -192,7 +231,11 @@ describe('S3ArtifactStore against moto', () => {
       AWS_SECRET_ACCESS_KEY: 'secret',
       AWS_DEFAULT_REGION: 'eu-west-1',
     });
-    expect(config).toMatchObject({ endpoint: 'http://minio:9000', forcePathStyle: true, region: 'eu-west-1' });
+    expect(config).toMatchObject({
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+      region: 'eu-west-1',
+    });
     expect(config.credentials).toMatchObject({ accessKeyId: 'id', secretAccessKey: 'secret' });
     expect(s3ClientConfigFromEnv({})).toEqual({ region: 'us-east-1' });
   });
@@ -219,15 +262,17 @@ describe('openArtifactStore', () => {
     expect(local.uri).toBe('file:///tmp/cairn-x');
     expect((openArtifactStore('file:///tmp/a%20b') as LocalArtifactStore).root).toBe('/tmp/a b');
     expect((openArtifactStore('rel/dir', { cwd: '/srv' }) as LocalArtifactStore).root).toBe('/srv/rel/dir');
-    expect((openArtifactStore('file:./mlruns', { cwd: '/srv' }) as LocalArtifactStore).root).toBe('/srv/mlruns');
+    expect((openArtifactStore('file:./mlruns', { cwd: '/srv' }) as LocalArtifactStore).root).toBe(
+      '/srv/mlruns',
+    );
     const s3 = openArtifactStore('S3://bucket/x', { s3Client: new S3Client({ region: 'us-east-1' }) });
     expect(s3).toBeInstanceOf(S3ArtifactStore);
-    expect(artifactSchemes()).toEqual(['file:', 's3:']);
+    expect(artifactSchemes()).toEqual(expect.arrayContaining(['file:', 's3:']));
   });
 
   it('refuses an unknown scheme, listing the known ones', () => {
     for (const uri of ['gs://bucket/x', 'ftp://host/x', 'toString:x', 'constructor:x', 'hasOwnProperty:x']) {
-      expect(() => openArtifactStore(uri), uri).toThrow(/known schemes: file:, s3:/);
+      expect(() => openArtifactStore(uri), uri).toThrow(/known schemes: file:, s3:/); // more may follow
     }
     expect(() => openArtifactStore('file://remote-host/x')).toThrow(/Not a local file URI/);
   });

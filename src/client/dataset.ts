@@ -27,7 +27,8 @@ const text = (v: string | Record<string, unknown> | undefined): string | undefin
 /** The sha256 of schema, profile and source (each length-prefixed, so parts cannot run together), cut short. */
 export function datasetDigest(parts: { source: string; schema?: string; profile?: string }): string {
   const hash = createHash('sha256');
-  for (const part of [parts.schema ?? '', parts.profile ?? '', parts.source]) hash.update(`${part.length}:${part}`);
+  for (const part of [parts.schema ?? '', parts.profile ?? '', parts.source])
+    hash.update(`${part.length}:${part}`);
   return hash.digest('hex').slice(0, DIGEST_LENGTH);
 }
 
@@ -46,12 +47,15 @@ export function datasetInput(spec: DatasetSpec): DatasetInput {
   const source = text(spec.source) ?? '';
   const schema = text(spec.schema);
   const profile = text(spec.profile);
-  const uri = typeof spec.source === 'string' ? spec.source : String(spec.source['uri'] ?? spec.source['url'] ?? '');
+  const uri =
+    typeof spec.source === 'string' ? spec.source : String(spec.source['uri'] ?? spec.source['url'] ?? '');
   return {
     tags: spec.context ? [{ key: DATASET_CONTEXT_TAG, value: spec.context }] : [],
     dataset: {
       name: spec.name,
-      digest: spec.digest ?? datasetDigest({ source, ...(schema ? { schema } : {}), ...(profile ? { profile } : {}) }),
+      digest:
+        spec.digest ??
+        datasetDigest({ source, ...(schema ? { schema } : {}), ...(profile ? { profile } : {}) }),
       source_type: spec.sourceType ?? inferSourceType(uri),
       source,
       ...(schema !== undefined ? { schema } : {}),

@@ -58,7 +58,9 @@ export function processContext(): EnvironmentContext {
  * and platform, with which installed package versions and lockfile. Best effort: whatever cannot be
  * found (no git, no package.json) is left out, never an error.
  */
-export async function captureEnvironment(overrides: Partial<EnvironmentContext> = {}): Promise<CapturedEnvironment> {
+export async function captureEnvironment(
+  overrides: Partial<EnvironmentContext> = {},
+): Promise<CapturedEnvironment> {
   const ctx = { ...processContext(), ...overrides };
   const [git, project] = await Promise.all([gitState(ctx.cwd, ctx.gitTimeoutMs), projectState(ctx.cwd)]);
   const tags: KeyValue[] = [
@@ -83,11 +85,17 @@ export async function captureEnvironment(overrides: Partial<EnvironmentContext> 
     } else {
       full['packages'] = project.packages;
       const count = Object.keys(project.packages).length;
-      tags.push({ key: ENV_TAGS.packages, value: JSON.stringify({ truncated: true, count, artifact: ENVIRONMENT_ARTIFACT }) });
+      tags.push({
+        key: ENV_TAGS.packages,
+        value: JSON.stringify({ truncated: true, count, artifact: ENVIRONMENT_ARTIFACT }),
+      });
     }
   }
   if (project.lockfileSha256) tags.push({ key: ENV_TAGS.lockfile, value: project.lockfileSha256 });
-  const files = Object.keys(full).length > 0 ? [{ path: ENVIRONMENT_ARTIFACT, content: `${JSON.stringify(full, null, 2)}\n` }] : [];
+  const files =
+    Object.keys(full).length > 0
+      ? [{ path: ENVIRONMENT_ARTIFACT, content: `${JSON.stringify(full, null, 2)}\n` }]
+      : [];
   return { tags, files };
 }
 
@@ -111,7 +119,9 @@ export function sourceName(argv: readonly string[]): string {
 
 /** argv as a shell would take it back: arguments with spaces or shell characters single-quoted. */
 export function commandLine(argv: readonly string[]): string {
-  return argv.map((a) => (a !== '' && /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+  return argv
+    .map((a) => (a !== '' && /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
+    .join(' ');
 }
 
 /** A tag value cut to the limit, ending with `…` when cut. */
@@ -131,7 +141,10 @@ export function directDependencies(manifest: unknown): string[] {
 }
 
 /** The installed version of each package, found as Node resolves it (node_modules upward); null if absent. */
-export async function installedVersions(projectDir: string, names: readonly string[]): Promise<Record<string, string | null>> {
+export async function installedVersions(
+  projectDir: string,
+  names: readonly string[],
+): Promise<Record<string, string | null>> {
   const out: Record<string, string | null> = {};
   await Promise.all(
     names.map(async (name) => {
@@ -151,7 +164,10 @@ export async function installedVersions(projectDir: string, names: readonly stri
 }
 
 /** The nearest directory at or above `start` that holds one of `names`, and the name found. */
-export async function findUp(start: string, names: readonly string[]): Promise<{ dir: string; name: string } | undefined> {
+export async function findUp(
+  start: string,
+  names: readonly string[],
+): Promise<{ dir: string; name: string } | undefined> {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     for (const name of names) {
       if (await exists(path.join(dir, name))) return { dir, name };
@@ -167,18 +183,25 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** The project's installed direct dependencies and its lockfile hash (a workspace's lockfile is above it). */
-export async function projectState(cwd: string): Promise<{ packages?: Record<string, string | null>; lockfileSha256?: string }> {
+export async function projectState(
+  cwd: string,
+): Promise<{ packages?: Record<string, string | null>; lockfileSha256?: string }> {
   const pkg = await findUp(cwd, ['package.json']);
   if (!pkg) return {};
   const manifest = await readJson(path.join(pkg.dir, 'package.json'));
   const packages = await installedVersions(pkg.dir, directDependencies(manifest));
   const lock = await findUp(pkg.dir, LOCKFILES);
-  const lockfileSha256 = lock ? await sha256File(path.join(lock.dir, lock.name)).catch(() => undefined) : undefined;
+  const lockfileSha256 = lock
+    ? await sha256File(path.join(lock.dir, lock.name)).catch(() => undefined)
+    : undefined;
   return { packages, ...(lockfileSha256 ? { lockfileSha256 } : {}) };
 }
 
 /** HEAD's commit and whether the work tree differs from it; undefined outside a repository or without git. */
-export async function gitState(cwd: string, timeoutMs: number): Promise<{ commit: string; dirty?: boolean } | undefined> {
+export async function gitState(
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ commit: string; dirty?: boolean } | undefined> {
   const head = await git(cwd, ['rev-parse', 'HEAD'], timeoutMs);
   const commit = head.ok ? head.stdout.trim() : '';
   if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
@@ -189,13 +212,23 @@ export async function gitState(cwd: string, timeoutMs: number): Promise<{ commit
   return { commit };
 }
 
-function git(cwd: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; stdout: string; tooLong?: boolean }> {
+function git(
+  cwd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ ok: boolean; stdout: string; tooLong?: boolean }> {
   return new Promise((resolve) => {
     execFile(
       'git',
       args,
       // No optional locks: `git status` must never write the index of a repository it only looks at.
-      { cwd, timeout: timeoutMs, maxBuffer: 1024 * 1024, windowsHide: true, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } },
+      {
+        cwd,
+        timeout: timeoutMs,
+        maxBuffer: 1024 * 1024,
+        windowsHide: true,
+        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+      },
       (error, stdout) => {
         if (!error) return resolve({ ok: true, stdout: String(stdout) });
         const tooLong = (error as { code?: unknown }).code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';

@@ -70,5 +70,7 @@ async function endAll(status: RunStatus): Promise<void> {
 }
 
 function warn(run: LiveRun, e: unknown): void {
-  process.stderr.write(`cairn: run ${run.id} could not be saved at exit: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(
+    `cairn: run ${run.id} could not be saved at exit: ${e instanceof Error ? e.message : String(e)}\n`,
+  );
 }

@@ -42,7 +42,8 @@ export function flattenNumbers(
     const key = prefix + k;
     if (typeof v === 'number') out[key] = v;
     else if (isPlainObject(v)) flattenNumbers(v, `${key}.`, out);
-    else throw invalidParam(`Metric '${key}' must be a number, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    else
+      throw invalidParam(`Metric '${key}' must be a number, got ${Array.isArray(v) ? 'an array' : typeof v}`);
   }
   return out;
 }

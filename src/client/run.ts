@@ -5,7 +5,7 @@ import { CairnError, invalidParam } from '../core/errors.js';
 import { joinArtifactPath, safeArtifactPath } from '../core/safe-path.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { TrackingService } from '../tracking/service.js';
-import type { KeyValue, Metric, Run as RunRecord, RunInfo, RunStatus } from '../tracking/types.js';
+import type { KeyValue, Metric, RunInfo, Run as RunRecord, RunStatus } from '../tracking/types.js';
 import { LIMITS, validateKey } from '../tracking/validate.js';
 import { type DatasetSpec, datasetInput } from './dataset.js';
 import { trackRun, untrackRun } from './exit-hooks.js';
@@ -46,7 +46,10 @@ export class Run {
   ) {
     this.id = record.info.run_id;
     this.current = record.info;
-    this.buffer = new MetricBuffer((metrics) => ctx.tracking.logBatch(this.id, { metrics }), ctx.metricBuffer);
+    this.buffer = new MetricBuffer(
+      (metrics) => ctx.tracking.logBatch(this.id, { metrics }),
+      ctx.metricBuffer,
+    );
     trackRun(this);
   }
 
@@ -94,7 +97,8 @@ export class Run {
    */
   logMetrics(metrics: Record<string, number>, step = 0): boolean {
     this.checkOpen();
-    if (!Number.isSafeInteger(step)) throw invalidParam(`Invalid step ${String(step)}: a step must be an integer`);
+    if (!Number.isSafeInteger(step))
+      throw invalidParam(`Invalid step ${String(step)}: a step must be an integer`);
     const timestamp = Date.now();
     const points: Metric[] = [];
     for (const key of Object.keys(metrics)) {
@@ -103,7 +107,8 @@ export class Run {
         validateKey('metric', key);
         this.checkedKeys.add(key);
       }
-      if (typeof value !== 'number') throw invalidParam(`Metric '${key}' must be a number, got ${typeof value}`);
+      if (typeof value !== 'number')
+        throw invalidParam(`Metric '${key}' must be a number, got ${typeof value}`);
       points.push({ key, value, timestamp, step });
     }
     return this.buffer.push(...points);
@@ -157,7 +162,8 @@ export class Run {
   /** Uploads one local file, streamed, as `<artifactPath>/<file name>`. */
   logArtifact(localPath: string, artifactPath = ''): Promise<void> {
     return this.track(async () => {
-      if ((await stat(localPath)).isDirectory()) throw invalidParam(`${localPath} is a directory: use logArtifacts`);
+      if ((await stat(localPath)).isDirectory())
+        throw invalidParam(`${localPath} is a directory: use logArtifacts`);
       const dest = joinArtifactPath(artifactPath, path.basename(localPath));
       await (await this.artifacts()).put(dest, createReadStream(localPath));
     });
@@ -222,7 +228,8 @@ export class Run {
   }
 
   private checkOpen(): void {
-    if (this.ending) throw new CairnError('INVALID_STATE', `Run ${this.id} has ended: no more metrics can be logged to it`);
+    if (this.ending)
+      throw new CairnError('INVALID_STATE', `Run ${this.id} has ended: no more metrics can be logged to it`);
   }
 
   private sendPairs(kind: 'params' | 'tags', items: KeyValue[], size: number): Promise<void> {
@@ -254,7 +261,8 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
     const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
     if (entry.isDirectory()) out.push(...(await listFiles(root, child)));
     else if (entry.isFile()) out.push(child);
-    else if (entry.isSymbolicLink() && (await stat(path.join(root, child)).catch(() => undefined))?.isFile()) out.push(child);
+    else if (entry.isSymbolicLink() && (await stat(path.join(root, child)).catch(() => undefined))?.isFile())
+      out.push(child);
   }
   return out.sort();
 }

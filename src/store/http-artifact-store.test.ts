@@ -1,6 +1,6 @@
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,7 +59,11 @@ artifactStoreSuite('scopedArtifactStore over HttpArtifactStore', async () => {
   const srv = await liveServer();
   const root = new HttpArtifactStore(srv.url);
   await root.put('1/other-run/artifacts/model.bin', text('another run'));
-  return { store: scopedArtifactStore(root, '1/run-a/artifacts'), snapshot: srv.snapshot, cleanup: srv.cleanup };
+  return {
+    store: scopedArtifactStore(root, '1/run-a/artifacts'),
+    snapshot: srv.snapshot,
+    cleanup: srv.cleanup,
+  };
 });
 
 /** A bare HTTP server answering every request with `reply`, recording what it saw. */
@@ -105,7 +109,11 @@ describe('HttpArtifactStore on the wire', () => {
     });
     try {
       const error = await new HttpArtifactStore(fake.url).get('x').catch((e: unknown) => e);
-      expect(error).toMatchObject({ name: 'CairnError', code: 'PERMISSION_DENIED', message: 'no access to x' });
+      expect(error).toMatchObject({
+        name: 'CairnError',
+        code: 'PERMISSION_DENIED',
+        message: 'no access to x',
+      });
     } finally {
       await fake.close();
     }

@@ -6,6 +6,8 @@ import { safeArtifactPath } from '../core/safe-path.js';
 import { wireError } from '../tracking/wire.js';
 import type { ArtifactStore, FileInfo } from './artifact-store.js';
 
+type RequestBody = NonNullable<RequestInit['body']>;
+
 /** Where a Cairn (or MLflow) server serves its artifact proxy. */
 export const ARTIFACT_PROXY_PATH = '/api/2.0/mlflow-artifacts/artifacts';
 
@@ -45,7 +47,7 @@ export class HttpArtifactStore implements ArtifactStore {
         payload = Readable.toWeb(body);
       }
       const res = await this.request('PUT', this.fileUrl(rel), {
-        body: payload as BodyInit,
+        body: payload as RequestBody,
         duplex: 'half',
         headers: { 'content-type': 'application/octet-stream' },
       });
@@ -107,15 +109,23 @@ export class HttpArtifactStore implements ArtifactStore {
   private async request(
     method: 'GET' | 'PUT' | 'DELETE',
     url: string,
-    init: { body?: BodyInit; duplex?: 'half'; headers?: Record<string, string> } = {},
+    init: { body?: RequestBody; duplex?: 'half'; headers?: Record<string, string> } = {},
   ): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(url, { ...init, method, headers: { ...this.headers, ...init.headers } } as RequestInit);
+      res = await fetch(url, {
+        ...init,
+        method,
+        headers: { ...this.headers, ...init.headers },
+      } as RequestInit);
     } catch (e) {
-      throw new CairnError('TEMPORARILY_UNAVAILABLE', `Could not reach the artifact proxy at ${this.uri}: ${messageOf(e)}`, {
-        cause: e,
-      });
+      throw new CairnError(
+        'TEMPORARILY_UNAVAILABLE',
+        `Could not reach the artifact proxy at ${this.uri}: ${messageOf(e)}`,
+        {
+          cause: e,
+        },
+      );
     }
     if (res.ok) return res;
     const text = await res.text().catch(() => '');
@@ -126,7 +136,10 @@ export class HttpArtifactStore implements ArtifactStore {
       body = undefined;
     }
     if (body && typeof body === 'object' && 'error_code' in body) throw wireError(res.status, body);
-    throw new CairnError(codeForStatus(res.status), `The artifact proxy answered ${method} with HTTP ${res.status}`);
+    throw new CairnError(
+      codeForStatus(res.status),
+      `The artifact proxy answered ${method} with HTTP ${res.status}`,
+    );
   }
 }
 

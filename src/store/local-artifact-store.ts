@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,29 +42,29 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async put(artifactPath: string, body: Readable | Uint8Array): Promise<void> {
-    const rel = safeArtifactPath(artifactPath);
-    if (rel === '') throw invalidParam('Artifact path must name a file, not the root');
-    const createdRoot = await mkdir(this.root, { recursive: true });
-    const target = await this.resolve(rel);
-    if (target === undefined) throw notFound(`Artifact root ${this.root} does not exist`);
-    const dir = path.dirname(target);
-    let createdFrom: string | undefined;
-    try {
-      createdFrom = await mkdir(dir, { recursive: true });
-      if ((await statOrUndefined(target))?.isDirectory()) throw invalidParam(`Artifact '${rel}' is a directory`);
-    } catch (e) {
-      throw fsError(e, rel);
-    }
-
-    const temp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
     let written = false;
+    let createdRoot: string | undefined;
+    let createdDirs: string | undefined;
+    let dir: string | undefined;
+    let temp: string | undefined;
+    let rel = '';
     try {
+      rel = safeArtifactPath(artifactPath);
+      if (rel === '') throw invalidParam('Artifact path must name a file, not the root');
+      createdRoot = await mkdir(this.root, { recursive: true });
+      const target = (await this.resolve(rel)) ?? path.join(this.root, rel);
+      dir = path.dirname(target);
+      createdDirs = await mkdir(dir, { recursive: true });
+      if ((await statOrUndefined(target))?.isDirectory())
+        throw invalidParam(`Artifact '${rel}' is a directory`);
+
+      temp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
       const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW);
       try {
         if (body instanceof Uint8Array) await handle.writeFile(body);
         else {
           await pipeline(body, async (source: AsyncIterable<Uint8Array | string>) => {
-            for await (const chunk of source) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+            for await (const chunk of source) await writeAll(handle, chunk);
           });
         }
         await handle.sync();
@@ -65,8 +77,9 @@ export class LocalArtifactStore implements ArtifactStore {
       throw fsError(e, rel);
     } finally {
       if (!written) {
-        await unlink(temp).catch(() => {});
-        if (createdFrom !== undefined) await removeEmptyDirs(dir, createdFrom);
+        // Leave nothing behind: the partial file, and the directories this upload created.
+        if (temp !== undefined) await unlink(temp).catch(() => {});
+        if (dir !== undefined && createdDirs !== undefined) await removeEmptyDirs(dir, createdDirs);
         if (createdRoot !== undefined) await removeEmptyDirs(this.root, createdRoot);
         if (body instanceof Readable) body.destroy();
       }
@@ -80,7 +93,8 @@ export class LocalArtifactStore implements ArtifactStore {
     try {
       const handle = await open(target, constants.O_RDONLY | O_NOFOLLOW);
       try {
-        if ((await handle.stat()).isDirectory()) throw notFound(`Artifact '${rel}' is a directory, not a file`);
+        if ((await handle.stat()).isDirectory())
+          throw notFound(`Artifact '${rel}' is a directory, not a file`);
       } catch (e) {
         await handle.close();
         throw e;
@@ -117,7 +131,11 @@ export class LocalArtifactStore implements ArtifactStore {
       }
       const st = await statOrUndefined(real);
       if (st === undefined) continue;
-      infos.push(st.isDirectory() ? { path: childRel, is_dir: true } : { path: childRel, is_dir: false, file_size: st.size });
+      infos.push(
+        st.isDirectory()
+          ? { path: childRel, is_dir: true }
+          : { path: childRel, is_dir: false, file_size: st.size },
+      );
     }
     return infos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
@@ -181,6 +199,14 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 }
 
+async function writeAll(handle: FileHandle, chunk: Uint8Array | string): Promise<void> {
+  let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  while (bytes.byteLength > 0) {
+    const { bytesWritten } = await handle.write(bytes);
+    bytes = bytes.subarray(bytesWritten);
+  }
+}
+
 /** Removes the directories a failed upload created, deepest first, while they are empty. */
 async function removeEmptyDirs(deepest: string, topmost: string): Promise<void> {
   for (let dir = deepest; isInside(topmost, dir); dir = path.dirname(dir)) {
@@ -225,11 +251,17 @@ function fsError(e: unknown, rel: string): unknown {
     case 'ENOTDIR':
     case 'EEXIST':
     case 'EISDIR':
-      return new CairnError('INVALID_PARAMETER_VALUE', `Artifact path '${rel}' conflicts with an existing file or directory`, {
+      return new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Artifact path '${rel}' conflicts with an existing file or directory`,
+        {
+          cause: e,
+        },
+      );
+    case 'ELOOP':
+      return new CairnError('INVALID_PARAMETER_VALUE', `Invalid artifact path '${rel}': a symbolic link`, {
         cause: e,
       });
-    case 'ELOOP':
-      return new CairnError('INVALID_PARAMETER_VALUE', `Invalid artifact path '${rel}': a symbolic link`, { cause: e });
     case 'ENAMETOOLONG':
       return new CairnError('INVALID_PARAMETER_VALUE', `Artifact path '${rel}' is too long`, { cause: e });
     case 'EACCES':

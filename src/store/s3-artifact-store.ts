@@ -1,7 +1,9 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   type CompletedPart,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -13,9 +15,7 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { CairnError, invalidParam, notFound } from '../core/errors.js';
+import { CairnError, invalidParam } from '../core/errors.js';
 import { joinArtifactPath, safeArtifactPath } from '../core/safe-path.js';
 import type { ArtifactStore, FileInfo } from './artifact-store.js';
 
@@ -67,14 +67,18 @@ export class S3ArtifactStore implements ArtifactStore {
    * `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION` as usual (otherwise the SDK's default
    * credential chain).
    */
-  static fromUri(uri: string, env: NodeJS.ProcessEnv = process.env, options?: S3ArtifactStoreOptions) {
+  static fromUri(
+    uri: string,
+    env: NodeJS.ProcessEnv = process.env,
+    options?: S3ArtifactStoreOptions,
+  ): S3ArtifactStore {
     return new S3ArtifactStore(uri, new S3Client(s3ClientConfigFromEnv(env)), options);
   }
 
   async put(path: string, body: Readable | Uint8Array): Promise<void> {
-    const key = this.key(path, 'file');
     const parts = splitParts(chunksOf(body), this.partSize)[Symbol.asyncIterator]();
     try {
+      const key = this.key(path, 'file');
       const first = await parts.next();
       const second = first.done ? first : await parts.next();
       if (second.done) {
@@ -98,7 +102,8 @@ export class S3ArtifactStore implements ArtifactStore {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return toReadable(out.Body);
     } catch (e) {
-      if (isNotFound(e)) throw new CairnError('RESOURCE_DOES_NOT_EXIST', `No artifact at '${rel}'`, { cause: e });
+      if (isNotFound(e))
+        throw new CairnError('RESOURCE_DOES_NOT_EXIST', `No artifact at '${rel}'`, { cause: e });
       throw e;
     }
   }
@@ -124,7 +129,8 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async delete(path: string): Promise<void> {
     const rel = safeArtifactPath(path);
-    if (rel !== '') await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel, 'file') }));
+    if (rel !== '')
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel, 'file') }));
     for await (const page of this.pages(this.key(rel, 'dir'))) {
       const objects = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
       // A page holds at most 1000 keys, the most one DeleteObjects takes.
@@ -176,7 +182,9 @@ export class S3ArtifactStore implements ArtifactStore {
     second: Uint8Array,
     rest: AsyncIterator<Uint8Array>,
   ): Promise<void> {
-    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+    const created = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }),
+    );
     const uploadId = created.UploadId;
     if (!uploadId) throw new CairnError('INTERNAL_ERROR', 'S3 did not return a multipart upload id');
     try {
@@ -247,7 +255,11 @@ export function s3ClientConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3C
   const accessKeyId = env['AWS_ACCESS_KEY_ID'];
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
   if (accessKeyId && secretAccessKey) {
-    config.credentials = { accessKeyId, secretAccessKey, sessionToken: env['AWS_SESSION_TOKEN'] || undefined };
+    config.credentials = {
+      accessKeyId,
+      secretAccessKey,
+      sessionToken: env['AWS_SESSION_TOKEN'] || undefined,
+    };
   }
   return config;
 }

@@ -250,18 +250,29 @@ function byCodePoint(col: Expr, dialect: Dialect): Expr {
 
 const direction = (ascending: boolean): Expr => sql.raw(ascending ? 'ASC' : 'DESC');
 
+export interface RunOrderOptions {
+  /** The filter applied with applyRunFilter: metrics it requires are inner-joined with its conditions. */
+  filter?: FilterTree;
+  /**
+   * SQLite only, when the first term is a metric the filter requires: walk the metric's
+   * `latest_metrics (key_id, value, run_pk)` index in order and stop at LIMIT (default true), rather
+   * than read every run of the searched experiments and sort. Walking wins when the searched
+   * experiments hold a good share of the runs that log the metric; pass false when they hold few.
+   */
+  walkMetricIndex?: boolean;
+}
+
 /**
  * Orders a query over `runs` by `terms`, then `start_time DESC` (unless ordered on already) and
- * `run_uuid ASC`, so pages are stable. Pass the same `filter` that was applied with applyRunFilter:
- * when it already requires the ordered metric, the metric is inner-joined with those conditions and
- * the planner can walk the `latest_metrics (key_id, value, run_pk)` index in order and stop at LIMIT.
- * The query must select its columns qualified (`runs.*`), as the joins use generated aliases.
+ * `run_uuid ASC`, so pages are stable. Runs lacking a metric, param, tag or end_time sort last in
+ * both directions, NaN metrics just before them. The query must select qualified columns
+ * (`runs.*`, as RUN_COLUMNS does): the joins added here use generated aliases.
  */
 export function applyRunOrder<O>(
   qb: RunQuery<O>,
   terms: readonly OrderTerm[],
   dialect: Dialect,
-  filter?: FilterTree,
+  options: RunOrderOptions = {},
 ): RunQuery<O> {
   let q = qb as unknown as Loose;
   let byStart = false;
@@ -271,18 +282,21 @@ export function applyRunOrder<O>(
     if (t.entity === 'metric') {
       const alias = `om${i}`;
       const ref = (col: string): Expr => sql.ref(`${alias}.${col}`);
-      const sameKey = filter?.clauses.filter((c) => c.entity === 'metric' && c.key === t.key) ?? [];
-      let on: Cond = sql`${ref('run_pk')} = runs.run_pk AND ${ref('key_id')} = ${metricKeyId(t.key)}`;
-      for (const c of sameKey) on = sql`${on} AND ${metricMatch(alias, c)}`;
+      const required = options.filter?.clauses.filter((c) => c.entity === 'metric' && c.key === t.key) ?? [];
+      // A unary + keeps SQLite from looking latest_metrics up by run, so it walks the value index.
+      const walk =
+        i === 0 && required.length > 0 && dialect === 'sqlite' && options.walkMetricIndex !== false;
+      let on: Cond = sql`${sql.raw(walk ? '+' : '')}${ref('run_pk')} = runs.run_pk AND ${ref('key_id')} = ${metricKeyId(t.key)}`;
+      for (const c of required) on = sql`${on} AND ${metricMatch(alias, c)}`;
       const table = `latest_metrics as ${alias}` as const;
-      if (sameKey.length === 0) {
+      if (required.length === 0) {
         q = q.leftJoin(table, (j) => j.on(on));
         q = q.orderBy(
           sql`CASE WHEN ${ref('run_pk')} IS NULL THEN 2 WHEN ${ref('is_nan')} = 1 THEN 1 ELSE 0 END`,
         );
       } else {
         q = q.innerJoin(table, (j) => j.on(on));
-        if (sameKey.every((c) => c.op === '!=')) q = q.orderBy(sql`${ref('is_nan')}`);
+        if (required.every((c) => c.op === '!=')) q = q.orderBy(sql`${ref('is_nan')}`);
       }
       q = q.orderBy(sql`${ref('value')} ${dir}`);
     } else if (t.entity === 'param' || t.entity === 'tag') {

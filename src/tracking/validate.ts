@@ -126,12 +126,12 @@ export function validateBatch(batch: RunBatch): RunBatch {
 
 /** Metrics: valid keys, numeric values (NaN/±Infinity allowed), integer timestamps and steps. */
 export function validateMetrics(metrics: Metric[]): void {
-  let lastKey = '';
+  // Batches repeat a few keys many times: check each distinct key once.
+  const checked = new Set<string>();
   for (const m of metrics) {
-    // Batches usually repeat a few keys: check each distinct run of keys once.
-    if (m.key !== lastKey) {
+    if (!checked.has(m.key)) {
       validateKey('metric', m.key);
-      lastKey = m.key;
+      checked.add(m.key);
     }
     if (typeof m.value !== 'number') throw bad(`Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
     if (!Number.isSafeInteger(m.timestamp)) throw bad(`Metric '${m.key}' has an invalid timestamp: ${String(m.timestamp)}. Timestamp must be an integer (milliseconds since the epoch).`);

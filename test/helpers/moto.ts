@@ -30,7 +30,9 @@ export async function startMoto(): Promise<MotoServer> {
     child.once('error', (e: NodeJS.ErrnoException) =>
       resolve(
         e.code === 'ENOENT'
-          ? new Error('moto_server is not on PATH: install it with `pip install "moto[server]"` to run the S3 tests')
+          ? new Error(
+              'moto_server is not on PATH: install it with `pip install "moto[server]"` to run the S3 tests',
+            )
           : e,
       ),
     );
