@@ -145,7 +145,9 @@ async function seedRuns(file: string, counts: number[]): Promise<{ service: Trac
   const insRun = sqlite.prepare(
     "insert into runs (run_uuid, experiment_id, name, user_id, status, start_time, lifecycle_stage, artifact_uri) values (?, ?, ?, 'bench', 'FINISHED', ?, 'active', 'mlflow-artifacts:/x')",
   );
-  const insLatest = sqlite.prepare('insert into latest_metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, 0, 0, ?, 0)');
+  const insLatest = sqlite.prepare(
+    'insert into latest_metrics (run_pk, key_id, experiment_id, step, timestamp, value, is_nan) values (?, ?, ?, 0, 0, ?, 0)',
+  );
   const insMetric = sqlite.prepare('insert into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, 0, 0, ?, 0)');
   const insParam = sqlite.prepare('insert into params (run_pk, key, value) values (?, ?, ?)');
   const insTag = sqlite.prepare('insert into tags (run_pk, key, value) values (?, ?, ?)');
@@ -158,8 +160,8 @@ async function seedRuns(file: string, counts: number[]): Promise<{ service: Trac
         const pk = Number(insRun.run(uuid, Number(exp), `run-${i}`, 1_700_000_000_000 + i).lastInsertRowid);
         const acc = random();
         const loss = random();
-        insLatest.run(pk, 1, acc);
-        insLatest.run(pk, 2, loss);
+        insLatest.run(pk, 1, Number(exp), acc);
+        insLatest.run(pk, 2, Number(exp), loss);
         insMetric.run(pk, 1, acc);
         insMetric.run(pk, 2, loss);
         insParam.run(pk, 'model', i % 2 ? 'xgboost' : 'onnx');

@@ -22,8 +22,8 @@ async function walk(dir: string, rel = ''): Promise<string[]> {
 
 /**
  * A live server whose artifact destination is `<base>/root`, with a file outside it. The snapshot
- * waits for the server to finish cleaning up an upload the client broke off (it learns of the broken
- * connection a moment after the client does).
+ * waits until the tree is still (the server learns of an upload the client broke off a moment after
+ * the client does, then cleans up).
  */
 async function liveServer() {
   const base = await mkdtemp(path.join(tmpdir(), 'cairn-http-artifacts-'));
@@ -36,9 +36,12 @@ async function liveServer() {
     artifactsDestination: path.join(base, 'root'),
   });
   const snapshot = async () => {
+    let last = '';
     for (let i = 0; ; i++) {
-      const files = await walk(base);
-      if (i >= 50 || !files.some((f) => f.includes('.cairn-upload-'))) return files;
+      const files = await walk(base).catch(() => undefined);
+      const key = JSON.stringify(files);
+      if (files && ((key === last && !key.includes('.cairn-upload-')) || i >= 100)) return files;
+      last = key;
       await new Promise((r) => setTimeout(r, 20));
     }
   };

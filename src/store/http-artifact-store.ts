@@ -1,12 +1,13 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CairnError, type ErrorCode, invalidParam, notFound } from '../core/errors.js';
 import { safeArtifactPath } from '../core/safe-path.js';
 import { wireError } from '../tracking/wire.js';
 import type { ArtifactStore, FileInfo } from './artifact-store.js';
-
-type RequestBody = NonNullable<RequestInit['body']>;
 
 /** Where a Cairn (or MLflow) server serves its artifact proxy. */
 export const ARTIFACT_PROXY_PATH = '/api/2.0/mlflow-artifacts/artifacts';
@@ -32,30 +33,18 @@ export class HttpArtifactStore implements ArtifactStore {
     this.headers = options.headers ?? {};
   }
 
+  /**
+   * Streams one file up with node:http (fetch, on a broken source, leaves the server a half-open
+   * connection it waits on). A broken source breaks the request and is the error thrown.
+   */
   async put(artifactPath: string, body: Readable | Uint8Array): Promise<void> {
-    let sourceError: unknown;
     try {
       const rel = safeArtifactPath(artifactPath);
       if (rel === '') throw invalidParam('Artifact path must name a file, not the root');
-      let payload: Uint8Array | WebReadableStream;
-      if (body instanceof Uint8Array) {
-        payload = body;
-      } else {
-        body.once('error', (e) => {
-          sourceError = e;
-        });
-        payload = Readable.toWeb(body);
-      }
-      const res = await this.request('PUT', this.fileUrl(rel), {
-        body: payload as RequestBody,
-        duplex: 'half',
-        headers: { 'content-type': 'application/octet-stream' },
-      });
-      await res.body?.cancel();
+      await this.upload(new URL(this.fileUrl(rel)), body);
     } catch (e) {
       if (body instanceof Readable) body.destroy();
-      // fetch reports a broken source as its own TypeError: surface what really broke.
-      throw sourceError ?? e;
+      throw e;
     }
   }
 
@@ -101,15 +90,57 @@ export class HttpArtifactStore implements ArtifactStore {
     await res.body?.cancel();
   }
 
+  private async upload(url: URL, body: Readable | Uint8Array): Promise<void> {
+    const headers: Record<string, string | number> = {
+      ...this.headers,
+      'content-type': 'application/octet-stream',
+    };
+    if (body instanceof Uint8Array) headers['content-length'] = body.byteLength;
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'PUT', headers });
+    let answered = false;
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      req.once('response', (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('end', () => {
+          const status = res.statusCode ?? 0;
+          // Answered before the body was all sent (an error): stop sending.
+          if (status >= 300) req.destroy();
+          resolve({ status, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.once('error', (e) => {
+        if (!answered) reject(this.unreachable(e));
+      });
+    });
+    answer.catch(() => {});
+    if (body instanceof Uint8Array) req.end(body);
+    else {
+      try {
+        await pipeline(body, req);
+      } catch (e) {
+        // The server's answer, if it came, says more than the broken pipe it left.
+        if (!answered) {
+          req.destroy();
+          throw e;
+        }
+      }
+    }
+    const { status, text } = await answer;
+    if (status < 200 || status >= 300) throw errorFrom('PUT', status, text);
+  }
+
   private fileUrl(rel: string): string {
     return `${this.uri}/${rel.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   /** One request; a non-2xx answer becomes the CairnError the server described. */
   private async request(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: 'GET' | 'DELETE',
     url: string,
-    init: { body?: RequestBody; duplex?: 'half'; headers?: Record<string, string> } = {},
+    init: { headers?: Record<string, string> } = {},
   ): Promise<Response> {
     let res: Response;
     try {
@@ -119,28 +150,33 @@ export class HttpArtifactStore implements ArtifactStore {
         headers: { ...this.headers, ...init.headers },
       } as RequestInit);
     } catch (e) {
-      throw new CairnError(
-        'TEMPORARILY_UNAVAILABLE',
-        `Could not reach the artifact proxy at ${this.uri}: ${messageOf(e)}`,
-        {
-          cause: e,
-        },
-      );
+      throw this.unreachable(e);
     }
     if (res.ok) return res;
-    const text = await res.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (body && typeof body === 'object' && 'error_code' in body) throw wireError(res.status, body);
-    throw new CairnError(
-      codeForStatus(res.status),
-      `The artifact proxy answered ${method} with HTTP ${res.status}`,
+    throw errorFrom(method, res.status, await res.text().catch(() => ''));
+  }
+
+  private unreachable(e: unknown): CairnError {
+    return new CairnError(
+      'TEMPORARILY_UNAVAILABLE',
+      `Could not reach the artifact proxy at ${this.uri}: ${messageOf(e)}`,
+      {
+        cause: e,
+      },
     );
   }
+}
+
+/** The server's `{error_code, message}` as a CairnError, or a code for the bare status. */
+function errorFrom(method: string, status: number, text: string): CairnError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (body && typeof body === 'object' && 'error_code' in body) return wireError(status, body);
+  return new CairnError(codeForStatus(status), `The artifact proxy answered ${method} with HTTP ${status}`);
 }
 
 function messageOf(e: unknown): string {

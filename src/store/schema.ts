@@ -65,6 +65,7 @@ export interface MetricsTable {
 export interface LatestMetricsTable {
   run_pk: number;
   key_id: number;
+  experiment_id: number;
   step: number;
   timestamp: number;
   value: number;

@@ -64,6 +64,7 @@ function tokenize(text: string, fail: Fail): Token[] {
         if (i >= text.length) fail(start, `a closing ${c} for the string starting here`);
         const ch = text[i]!;
         if (ch === c) break;
+        if (ch === '\0') fail(i, 'no NUL characters in a string');
         if (ch === '\\' && (text[i + 1] === c || text[i + 1] === '\\')) {
           value += text[i + 1];
           i += 2;
@@ -255,7 +256,9 @@ class Parser {
   }
 
   private resolve(prefix: string, key: string, start: number, keyStart: number, end: number): Identifier {
-    const entity = prefix === 'attribute' ? 'attribute' : this.grammar.entities[prefix];
+    const { entities } = this.grammar;
+    const entity =
+      prefix === 'attribute' ? 'attribute' : Object.hasOwn(entities, prefix) ? entities[prefix] : undefined;
     if (!entity) {
       const valid = [...new Set(Object.keys(this.grammar.entities))].join(', ');
       return this.fail(start, `an entity prefix, one of: ${valid} (got '${prefix}')`);

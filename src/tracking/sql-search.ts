@@ -254,10 +254,14 @@ export interface RunOrderOptions {
   /** The filter applied with applyRunFilter: metrics it requires are inner-joined with its conditions. */
   filter?: FilterTree;
   /**
-   * SQLite only, when the first term is a metric the filter requires: walk the metric's
-   * `latest_metrics (key_id, value, run_pk)` index in order and stop at LIMIT (default true), rather
-   * than read every run of the searched experiments and sort. Walking wins when the searched
-   * experiments hold a good share of the runs that log the metric; pass false when they hold few.
+   * The experiments searched (as the caller's own condition on runs). Metric joins are bounded by
+   * them too, so the `latest_metrics (experiment_id, key_id, is_nan, value, run_pk)` index serves.
+   */
+  experimentIds?: readonly number[];
+  /**
+   * SQLite only, when the first term is a metric the filter requires: walk that index in order and
+   * stop at LIMIT (default true), rather than read every run of the searched experiments and sort.
+   * With `experimentIds` the walk covers only the searched experiments' values.
    */
   walkMetricIndex?: boolean;
 }
@@ -284,9 +288,12 @@ export function applyRunOrder<O>(
       const ref = (col: string): Expr => sql.ref(`${alias}.${col}`);
       const required = options.filter?.clauses.filter((c) => c.entity === 'metric' && c.key === t.key) ?? [];
       // A unary + keeps SQLite from looking latest_metrics up by run, so it walks the value index.
-      const walk =
-        i === 0 && required.length > 0 && dialect === 'sqlite' && options.walkMetricIndex !== false;
+      const finite = required.some((c) => c.op !== '!=');
+      const walk = i === 0 && finite && dialect === 'sqlite' && options.walkMetricIndex !== false;
       let on: Cond = sql`${sql.raw(walk ? '+' : '')}${ref('run_pk')} = runs.run_pk AND ${ref('key_id')} = ${metricKeyId(t.key)}`;
+      if (options.experimentIds?.length) {
+        on = sql`${on} AND ${ref('experiment_id')} IN (${sql.join(options.experimentIds.map((id) => sql`${id}`))})`;
+      }
       for (const c of required) on = sql`${on} AND ${metricMatch(alias, c)}`;
       const table = `latest_metrics as ${alias}` as const;
       if (required.length === 0) {
@@ -296,7 +303,7 @@ export function applyRunOrder<O>(
         );
       } else {
         q = q.innerJoin(table, (j) => j.on(on));
-        if (required.every((c) => c.op === '!=')) q = q.orderBy(sql`${ref('is_nan')}`);
+        if (!finite) q = q.orderBy(sql`${ref('is_nan')}`);
       }
       q = q.orderBy(sql`${ref('value')} ${dir}`);
     } else if (t.entity === 'param' || t.entity === 'tag') {

@@ -172,7 +172,7 @@ export class SqlTrackingStore implements TrackingStore {
       const run = await findActiveRun(trx, runId);
       await insertParams(trx, run.run_pk, runId, batch.params);
       await upsertTags(trx, run.run_pk, batch.tags);
-      await insertMetrics(trx, run.run_pk, batch.metrics);
+      await insertMetrics(trx, run, batch.metrics);
     });
   }
 
@@ -244,7 +244,7 @@ export class SqlTrackingStore implements TrackingStore {
     let qb = this.db.selectFrom('runs').select(RUN_COLUMNS).where('runs.experiment_id', 'in', expIds);
     qb = applyLifecycle(qb, 'runs.lifecycle_stage', q.viewType);
     qb = applyRunFilter(qb, q.filter, this.handle.dialect);
-    qb = applyRunOrder(qb, q.orderBy, this.handle.dialect);
+    qb = applyRunOrder(qb, q.orderBy, this.handle.dialect, { filter: q.filter, experimentIds: expIds });
     const rows = (await qb.limit(q.maxResults + 1).offset(offset).execute()) as RunRecord[];
     const runs = await loadRuns(this.db, rows.slice(0, q.maxResults));
     return withToken(runs, rows.length > q.maxResults ? offset + q.maxResults : undefined);
@@ -319,8 +319,9 @@ async function upsertTags(db: Db, runPk: number, tags: KeyValue[]): Promise<void
 
 const METRIC_CHUNK = 1000;
 
-async function insertMetrics(db: Db, runPk: number, metrics: Metric[]): Promise<void> {
+async function insertMetrics(db: Db, run: RunKey, metrics: Metric[]): Promise<void> {
   if (metrics.length === 0) return;
+  const runPk = run.run_pk;
   const keys = [...new Set(metrics.map((m) => m.key))];
   await db
     .insertInto('metric_keys')
@@ -343,6 +344,7 @@ async function insertMetrics(db: Db, runPk: number, metrics: Metric[]): Promise<
   const latest = [...latestPerKey(metrics).values()].map((m) => ({
     run_pk: runPk,
     key_id: ids.get(m.key)!,
+    experiment_id: run.experiment_id,
     step: m.step,
     timestamp: m.timestamp,
     value: storedValue(m.value),

@@ -7,14 +7,14 @@ import { SqlTrackingStore } from './sql-store.js';
 import type { RunBatch } from './types.js';
 
 interface Statements {
-  findRun: Statement<[string], { run_pk: number; lifecycle_stage: string }>;
+  findRun: Statement<[string], { run_pk: number; experiment_id: number; lifecycle_stage: string }>;
   getParam: Statement<[number, string], { value: string }>;
   insertParam: Statement<[number, string, string]>;
   upsertTag: Statement<[number, string, string]>;
   insertKey: Statement<[string]>;
   keyId: Statement<[string], { key_id: number }>;
   insertMetric: Statement<[number, number, number, number, number, number]>;
-  upsertLatest: Statement<[number, number, number, number, number, number]>;
+  upsertLatest: Statement<[number, number, number, number, number, number, number]>;
 }
 
 /**
@@ -34,7 +34,7 @@ export class SqliteTrackingStore extends SqlTrackingStore {
     this.sqlite = handle.sqlite;
     const s = this.sqlite;
     this.stmts = {
-      findRun: s.prepare('select run_pk, lifecycle_stage from runs where run_uuid = ?'),
+      findRun: s.prepare('select run_pk, experiment_id, lifecycle_stage from runs where run_uuid = ?'),
       getParam: s.prepare('select value from params where run_pk = ? and key = ?'),
       insertParam: s.prepare('insert into params (run_pk, key, value) values (?, ?, ?)'),
       upsertTag: s.prepare(
@@ -46,7 +46,7 @@ export class SqliteTrackingStore extends SqlTrackingStore {
         'insert or ignore into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, ?)',
       ),
       upsertLatest: s.prepare(
-        `insert into latest_metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, ?)
+        `insert into latest_metrics (run_pk, key_id, experiment_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, ?, ?)
          on conflict (run_pk, key_id) do update set step = excluded.step, timestamp = excluded.timestamp,
            value = excluded.value, is_nan = excluded.is_nan
          where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
@@ -101,7 +101,7 @@ export class SqliteTrackingStore extends SqlTrackingStore {
     }
     for (const m of latestPerKey(batch.metrics).values()) {
       const nan = Number.isNaN(m.value);
-      st.upsertLatest.run(pk, keyId(m.key), m.step, m.timestamp, storedValue(m.value), nan ? 1 : 0);
+      st.upsertLatest.run(pk, keyId(m.key), run.experiment_id, m.step, m.timestamp, storedValue(m.value), nan ? 1 : 0);
     }
   }
 }

@@ -75,11 +75,13 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .modifyEnd(withoutRowid)
     .execute();
 
-  // The latest point per (run, key): max (step, timestamp, value). Search filters and sorts on it.
+  // The latest point per (run, key): max (step, timestamp, value). Search filters and sorts on it;
+  // the run's experiment is copied in so a search walks only the searched experiment's values.
   await db.schema
     .createTable('latest_metrics')
     .addColumn('run_pk', 'bigint', (c) => c.notNull())
     .addColumn('key_id', 'bigint', (c) => c.notNull())
+    .addColumn('experiment_id', 'bigint', (c) => c.notNull())
     .addColumn('step', 'bigint', (c) => c.notNull())
     .addColumn('timestamp', 'bigint', (c) => c.notNull())
     .addColumn('value', 'double precision', (c) => c.notNull())
@@ -88,9 +90,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .modifyEnd(withoutRowid)
     .execute();
   await db.schema
-    .createIndex('latest_metrics_key_value')
+    .createIndex('latest_metrics_exp_key_value')
     .on('latest_metrics')
-    .columns(['key_id', 'value', 'run_pk'])
+    .columns(['experiment_id', 'key_id', 'is_nan', 'value', 'run_pk'])
     .execute();
 
   await db.schema
