@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { safeArtifactPath } from '../core/safe-path.js';
@@ -39,8 +39,8 @@ export function artifactProxyRoutes({ proxyRoot }: ArtifactRouteDeps) {
 
     app.put<{ Params: { '*': string } }>('/artifacts/*', { bodyLimit: 2 ** 31 - 1 }, async (req) => {
       const rel = safeArtifactPath(req.params['*']);
-      const body = req.body as Readable | undefined;
-      await proxyRoot.put(rel, body ?? new Uint8Array());
+      const body = req.body as (Readable & { complete?: boolean }) | undefined;
+      await proxyRoot.put(rel, body ? detachedBody(body) : new Uint8Array());
       return {};
     });
 
@@ -82,6 +82,25 @@ export function getArtifactRoute({ tracking, proxyRoot }: ArtifactRouteDeps) {
       return sendFile(reply, rel, await store.get(rel));
     });
   };
+}
+
+/**
+ * The upload as a stream of its own: a client that aborts mid-upload fails it (so the store
+ * discards the partial file), while a store that gives up destroys only this copy, not the
+ * request, so the client still gets the error response rather than a dropped connection.
+ */
+function detachedBody(req: Readable & { complete?: boolean }): Readable {
+  const body = new PassThrough();
+  // The store reports the failure through its own pipeline; once it has stopped reading, nothing
+  // else listens, and a late abort must not become an uncaught error.
+  body.on('error', () => {});
+  req.pipe(body);
+  const abort = () => {
+    if (!req.complete) body.destroy(new Error('The upload was aborted by the client'));
+  };
+  req.once('close', abort);
+  req.once('error', abort);
+  return body;
 }
 
 const TEXT_TYPES: Record<string, string> = {

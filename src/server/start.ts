@@ -24,7 +24,7 @@ export interface RunningServer {
 
 /** Opens the stores, builds the app and listens: what `cairn server` runs. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const store = await openTrackingStore(options.backendStoreUri ?? defaultDatabaseUri());
+  const store = await openTrackingStore(options.backendStoreUri ?? defaultDatabaseUri(), { writerThread: true });
   const artifacts = openArtifactStore(options.artifactsDestination ?? defaultArtifactRoot());
   const app = await buildApp({ tracking: new TrackingService(store), artifacts }, { logger: options.logger ?? false });
   app.addHook('onClose', async () => store.close());

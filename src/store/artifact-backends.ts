@@ -18,8 +18,9 @@ export interface OpenArtifactStoreOptions {
 type Opener = (uri: string, options: OpenArtifactStoreOptions) => ArtifactStore;
 
 /**
- * Artifact backends by URI scheme. The HTTP artifact proxy adapter registers here as `http:`,
- * `https:` and `mlflow-artifacts:`.
+ * Artifact backends by URI scheme. `http(s):` is deliberately absent: a server must never fetch a
+ * URL a user stored. Remote clients reach a server's artifacts through HttpArtifactStore, as the
+ * proxy root that `mlflow-artifacts:` URIs resolve under (see artifact-uri.ts).
  */
 const BACKENDS: Readonly<Record<string, Opener>> = {
   'file:': (uri, options) => new LocalArtifactStore(localPathOf(uri, options)),

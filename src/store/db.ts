@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { CairnError } from '../core/errors.js';
 import { migrateToLatest } from './migrate.js';
@@ -26,7 +25,12 @@ export function parseDatabaseUri(uri: string): { dialect: Dialect; location: str
     if (rest === '/:memory:' || rest === ':memory:') return { dialect: 'sqlite', location: ':memory:' };
     return { dialect: 'sqlite', location: rest };
   }
-  if (uri.startsWith('file:')) return { dialect: 'sqlite', location: fileURLToPath(uri) };
+  if (uri.startsWith('file:')) {
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `'${uri}' names MLflow's file store, which Cairn does not read; use sqlite:///path/to/cairn.db or postgresql://…`,
+    );
+  }
   if (/^[a-z][\w+.-]*:\/\//i.test(uri)) {
     throw new CairnError(
       'INVALID_PARAMETER_VALUE',
@@ -44,14 +48,24 @@ export async function openMetadataDb(uri: string): Promise<MetadataDb> {
   return handle;
 }
 
-async function openSqlite(location: string, uri: string): Promise<MetadataDb> {
-  const { default: BetterSqlite3 } = await import('better-sqlite3');
-  if (location !== ':memory:') mkdirSync(path.dirname(location), { recursive: true });
-  const sqlite = new BetterSqlite3(location);
+/**
+ * Every SQLite connection Cairn opens: WAL (readers never block the writer), NORMAL sync (durable
+ * against a crash of the process, fsync at checkpoints), a 10 s busy wait, foreign keys, and a
+ * 64 MiB page cache so the metric tables' hot pages stay in memory.
+ */
+export function applySqlitePragmas(sqlite: import('better-sqlite3').Database): void {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('cache_size = -65536');
+}
+
+async function openSqlite(location: string, uri: string): Promise<MetadataDb> {
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  if (location !== ':memory:') mkdirSync(path.dirname(location), { recursive: true });
+  const sqlite = new BetterSqlite3(location);
+  applySqlitePragmas(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     dialect: 'sqlite',
@@ -69,6 +83,8 @@ async function openPostgres(uri: string): Promise<MetadataDb> {
   const pool = new Pool({
     connectionString: uri,
     max: 10,
+    // An idle pool must not keep a finished program alive.
+    allowExitOnIdle: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === int8 ? (v: string) => Number(v) : pg.default.types.getTypeParser(oid, format)) as never,

@@ -69,6 +69,14 @@ artifactStoreSuite('scopedArtifactStore over HttpArtifactStore', async () => {
   };
 });
 
+artifactStoreSuite('HttpArtifactStore rooted at a directory under the proxy', async () => {
+  const srv = await liveServer();
+  await new HttpArtifactStore(srv.url).put('1/other-run/artifacts/model.bin', text('another run'));
+  const store = new HttpArtifactStore(`${srv.url}/api/2.0/mlflow-artifacts/artifacts/1/run-a/artifacts/`);
+  expect(store.uri).toBe(`${srv.url}/api/2.0/mlflow-artifacts/artifacts/1/run-a/artifacts`);
+  return { store, snapshot: srv.snapshot, cleanup: srv.cleanup };
+});
+
 /** A bare HTTP server answering every request with `reply`, recording what it saw. */
 async function fakeServer(reply: { status: number; body: string; type?: string }) {
   const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders }> = [];

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CairnError, type ErrorCode, invalidParam, notFound } from '../core/errors.js';
-import { safeArtifactPath } from '../core/safe-path.js';
+import { joinArtifactPath, safeArtifactPath } from '../core/safe-path.js';
 import { wireError } from '../tracking/wire.js';
 import type { ArtifactStore, FileInfo } from './artifact-store.js';
 
@@ -26,10 +26,27 @@ export interface HttpArtifactStoreOptions {
 export class HttpArtifactStore implements ArtifactStore {
   readonly uri: string;
   private readonly headers: Record<string, string>;
+  /** The proxy's root URL. */
+  private readonly base: string;
+  /** Where this store's root is under the proxy's root ('' = the proxy's root). */
+  private readonly prefix: string;
 
-  /** `serverUrl` is the server's root (`http://host:5000`), not the proxy path. */
-  constructor(serverUrl: string, options: HttpArtifactStoreOptions = {}) {
-    this.uri = `${serverUrl.replace(/\/+$/, '')}${ARTIFACT_PROXY_PATH}`;
+  /**
+   * `url` is the server's root (`http://host:5000`), or a directory under its proxy
+   * (`http://host:5000/api/2.0/mlflow-artifacts/artifacts/1/<run>/artifacts`): the store's root.
+   */
+  constructor(url: string, options: HttpArtifactStoreOptions = {}) {
+    const trimmed = url.replace(/\/+$/, '');
+    const at = trimmed.indexOf(ARTIFACT_PROXY_PATH);
+    const rest = at < 0 ? undefined : trimmed.slice(at + ARTIFACT_PROXY_PATH.length);
+    if (rest === undefined || (rest !== '' && !rest.startsWith('/'))) {
+      this.base = `${trimmed}${ARTIFACT_PROXY_PATH}`;
+      this.prefix = '';
+    } else {
+      this.base = trimmed.slice(0, at + ARTIFACT_PROXY_PATH.length);
+      this.prefix = safeArtifactPath(rest.slice(1));
+    }
+    this.uri = this.prefix === '' ? this.base : `${this.base}/${encodePath(this.prefix)}`;
     this.headers = options.headers ?? {};
   }
 
@@ -58,8 +75,9 @@ export class HttpArtifactStore implements ArtifactStore {
 
   async list(artifactPath: string): Promise<FileInfo[]> {
     const rel = safeArtifactPath(artifactPath);
-    const query = rel === '' ? '' : `?${new URLSearchParams({ path: rel })}`;
-    const res = await this.request('GET', this.uri + query, { headers: { accept: 'application/json' } });
+    const dir = joinArtifactPath(this.prefix, rel);
+    const query = dir === '' ? '' : `?${new URLSearchParams({ path: dir })}`;
+    const res = await this.request('GET', this.base + query, { headers: { accept: 'application/json' } });
     const json = (await res.json()) as { files?: unknown };
     const files = Array.isArray(json.files) ? json.files : [];
     const infos: FileInfo[] = [];
@@ -81,7 +99,7 @@ export class HttpArtifactStore implements ArtifactStore {
 
   async delete(artifactPath: string): Promise<void> {
     const rel = safeArtifactPath(artifactPath);
-    if (rel === '') {
+    if (rel === '' && this.prefix === '') {
       // The proxy has no route for its own root: empty it child by child.
       for (const child of await this.list('')) await this.delete(child.path);
       return;
@@ -133,7 +151,7 @@ export class HttpArtifactStore implements ArtifactStore {
   }
 
   private fileUrl(rel: string): string {
-    return `${this.uri}/${rel.split('/').map(encodeURIComponent).join('/')}`;
+    return `${this.base}/${encodePath(joinArtifactPath(this.prefix, rel))}`;
   }
 
   /** One request; a non-2xx answer becomes the CairnError the server described. */
@@ -165,6 +183,11 @@ export class HttpArtifactStore implements ArtifactStore {
       },
     );
   }
+}
+
+/** Each segment percent-encoded, so names with spaces, `+`, `%` or unicode reach the server intact. */
+function encodePath(rel: string): string {
+  return rel.split('/').map(encodeURIComponent).join('/');
 }
 
 /** The server's `{error_code, message}` as a CairnError, or a code for the bare status. */

@@ -5,6 +5,8 @@ import type { TrackingStore } from './store.js';
 export interface TrackingBackendOptions {
   /** Extra headers for the HTTP adapter (e.g. Authorization). */
   headers?: Record<string, string>;
+  /** SQLite files: write log-batches in a writer thread (what `cairn server` does). */
+  writerThread?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function openTrackingStore(uri: string, options: TrackingBackendOpt
   const handle = await openMetadataDb(uri);
   if (handle.dialect === 'sqlite') {
     const { SqliteTrackingStore } = await import('./sqlite-store.js');
-    return new SqliteTrackingStore(handle);
+    return new SqliteTrackingStore(handle, { writerThread: options.writerThread ?? false });
   }
   const { SqlTrackingStore } = await import('./sql-store.js');
   return new SqlTrackingStore(handle);

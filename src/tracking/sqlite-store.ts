@@ -1,107 +1,42 @@
-import type { Database as Sqlite, Statement } from 'better-sqlite3';
 import { CairnError } from '../core/errors.js';
 import type { MetadataDb } from '../store/db.js';
-import { trackingErrors } from './errors.js';
-import { latestPerKey, storedValue } from './sql-rows.js';
+import { SqliteBatchWriter } from './sqlite-batch-writer.js';
+import { SqliteWriterThread } from './sqlite-writer.js';
 import { SqlTrackingStore } from './sql-store.js';
 import type { RunBatch } from './types.js';
 
-interface Statements {
-  findRun: Statement<[string], { run_pk: number; experiment_id: number; lifecycle_stage: string }>;
-  getParam: Statement<[number, string], { value: string }>;
-  insertParam: Statement<[number, string, string]>;
-  upsertTag: Statement<[number, string, string]>;
-  insertKey: Statement<[string]>;
-  keyId: Statement<[string], { key_id: number }>;
-  insertMetric: Statement<[number, number, number, number, number, number]>;
-  upsertLatest: Statement<[number, number, number, number, number, number, number]>;
+export interface SqliteStoreOptions {
+  /**
+   * Run log-batch in a writer thread with its own connection (file databases only), so a server's
+   * event loop parses the next requests while the database writes. Default false.
+   */
+  writerThread?: boolean;
 }
 
 /**
  * The SQLite adapter: the shared SQL store, with log-batch (the write hot path) run as one
- * synchronous better-sqlite3 transaction over prepared statements. Metric keys are interned and
- * their ids cached once committed.
+ * synchronous better-sqlite3 transaction, in-process or in a writer thread.
  */
 export class SqliteTrackingStore extends SqlTrackingStore {
-  private readonly sqlite: Sqlite;
-  private readonly stmts: Statements;
-  private readonly keyIds = new Map<string, number>();
-  private readonly writeBatch: (runId: string, batch: RunBatch, newKeys: Map<string, number>) => void;
+  private readonly writer: SqliteBatchWriter;
+  private readonly thread: SqliteWriterThread | undefined;
 
-  constructor(handle: MetadataDb) {
+  constructor(handle: MetadataDb, options: SqliteStoreOptions = {}) {
     super(handle);
     if (!handle.sqlite) throw new CairnError('INTERNAL_ERROR', 'SqliteTrackingStore needs a SQLite database');
-    this.sqlite = handle.sqlite;
-    const s = this.sqlite;
-    this.stmts = {
-      findRun: s.prepare('select run_pk, experiment_id, lifecycle_stage from runs where run_uuid = ?'),
-      getParam: s.prepare('select value from params where run_pk = ? and key = ?'),
-      insertParam: s.prepare('insert into params (run_pk, key, value) values (?, ?, ?)'),
-      upsertTag: s.prepare(
-        'insert into tags (run_pk, key, value) values (?, ?, ?) on conflict (run_pk, key) do update set value = excluded.value',
-      ),
-      insertKey: s.prepare('insert or ignore into metric_keys (key) values (?)'),
-      keyId: s.prepare('select key_id from metric_keys where key = ?'),
-      insertMetric: s.prepare(
-        'insert or ignore into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, ?)',
-      ),
-      upsertLatest: s.prepare(
-        `insert into latest_metrics (run_pk, key_id, experiment_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, ?, ?)
-         on conflict (run_pk, key_id) do update set step = excluded.step, timestamp = excluded.timestamp,
-           value = excluded.value, is_nan = excluded.is_nan
-         where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
-      ),
-    };
-    this.writeBatch = s.transaction((runId: string, batch: RunBatch, newKeys: Map<string, number>) =>
-      this.writeBatchUnsafe(runId, batch, newKeys),
-    );
+    this.writer = new SqliteBatchWriter(handle.sqlite);
+    const file = handle.sqlite.name;
+    if (options.writerThread && !handle.sqlite.memory && file) this.thread = new SqliteWriterThread(file);
   }
 
   override async logBatch(runId: string, batch: RunBatch): Promise<void> {
+    if (this.thread) return this.thread.write(runId, batch);
     // Hold Kysely's connection so no Kysely transaction is open while ours runs on the same handle.
-    await this.db.connection().execute(async () => {
-      const newKeys = new Map<string, number>();
-      this.writeBatch(runId, batch, newKeys);
-      for (const [k, id] of newKeys) this.keyIds.set(k, id);
-    });
+    await this.db.connection().execute(async () => this.writer.write(runId, batch));
   }
 
-  private writeBatchUnsafe(runId: string, batch: RunBatch, newKeys: Map<string, number>): void {
-    const st = this.stmts;
-    const run = st.findRun.get(runId);
-    if (!run) throw trackingErrors.runNotFound(runId);
-    if (run.lifecycle_stage !== 'active') throw trackingErrors.runNotActive(runId, run.lifecycle_stage);
-    const pk = run.run_pk;
-    for (const p of batch.params) {
-      const old = st.getParam.get(pk, p.key);
-      if (old === undefined) st.insertParam.run(pk, p.key, p.value);
-      else if (old.value !== p.value) throw trackingErrors.paramConflict(runId, p.key, old.value, p.value);
-    }
-    for (const t of batch.tags) st.upsertTag.run(pk, t.key, t.value);
-    if (batch.metrics.length === 0) return;
-
-    const keyId = (key: string): number => {
-      let id = this.keyIds.get(key) ?? newKeys.get(key);
-      if (id === undefined) {
-        st.insertKey.run(key);
-        id = st.keyId.get(key)!.key_id;
-        newKeys.set(key, id);
-      }
-      return id;
-    };
-    let lastKey = '';
-    let lastId = 0;
-    for (const m of batch.metrics) {
-      if (m.key !== lastKey) {
-        lastKey = m.key;
-        lastId = keyId(m.key);
-      }
-      const nan = Number.isNaN(m.value);
-      st.insertMetric.run(pk, lastId, m.step, m.timestamp, nan ? 0 : m.value, nan ? 1 : 0);
-    }
-    for (const m of latestPerKey(batch.metrics).values()) {
-      const nan = Number.isNaN(m.value);
-      st.upsertLatest.run(pk, keyId(m.key), run.experiment_id, m.step, m.timestamp, storedValue(m.value), nan ? 1 : 0);
-    }
+  override async close(): Promise<void> {
+    await this.thread?.close();
+    await super.close();
   }
 }
