@@ -2,7 +2,10 @@
  * `npm run bench -- NAME [--json]`: runs one benchmark, prints a table (or one JSON object).
  * Each benchmark measures a baseline in the same run, since absolute times drift on this machine.
  */
-const BENCHES: Record<string, () => Promise<{ default: (opts: BenchOptions) => Promise<Record<string, unknown>> }>> = {
+const BENCHES: Record<
+  string,
+  () => Promise<{ default: (opts: BenchOptions) => Promise<Record<string, unknown>> }>
+> = {
   tracking: () => import('./tracking.js'),
 };
 

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
-import http from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openMetadataDb } from '../src/store/db.js';
@@ -21,7 +21,8 @@ function makeBatches(count: number, stepOffset = 0): Metric[][] {
     const batch: Metric[] = [];
     for (let s = 0; s < 100; s++) {
       const step = stepOffset + b * 100 + s;
-      for (const key of KEYS) batch.push({ key, value: Math.sin(step) + step / 1e4, timestamp: 1_700_000_000_000 + step, step });
+      for (const key of KEYS)
+        batch.push({ key, value: Math.sin(step) + step / 1e4, timestamp: 1_700_000_000_000 + step, step });
     }
     out.push(batch);
   }
@@ -40,13 +41,19 @@ async function embeddedStore(file: string) {
 async function rawInsert(file: string, batches: Metric[][]): Promise<number> {
   const { handle, store, runId } = await embeddedStore(file);
   const sqlite = handle.sqlite!;
-  const pk = (sqlite.prepare('select run_pk from runs where run_uuid = ?').get(runId) as { run_pk: number }).run_pk;
+  const pk = (sqlite.prepare('select run_pk from runs where run_uuid = ?').get(runId) as { run_pk: number })
+    .run_pk;
   const ids = new Map<string, number>();
   for (const k of KEYS) {
     sqlite.prepare('insert or ignore into metric_keys (key) values (?)').run(k);
-    ids.set(k, (sqlite.prepare('select key_id from metric_keys where key = ?').get(k) as { key_id: number }).key_id);
+    ids.set(
+      k,
+      (sqlite.prepare('select key_id from metric_keys where key = ?').get(k) as { key_id: number }).key_id,
+    );
   }
-  const ins = sqlite.prepare('insert into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, 0)');
+  const ins = sqlite.prepare(
+    'insert into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, ?, ?, ?, 0)',
+  );
   const tx = sqlite.transaction((rows: Metric[]) => {
     for (const m of rows) ins.run(pk, ids.get(m.key)!, m.step, m.timestamp, m.value);
   });
@@ -75,7 +82,18 @@ interface ServerProc {
 async function startServerProcess(dbFile: string, artifacts: string): Promise<ServerProc> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'server', '--port', '0', '--backend-store-uri', `sqlite:///${dbFile}`, '--artifacts-destination', artifacts],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'server',
+      '--port',
+      '0',
+      '--backend-store-uri',
+      `sqlite:///${dbFile}`,
+      '--artifacts-destination',
+      artifacts,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
@@ -100,10 +118,19 @@ async function startServerProcess(dbFile: string, artifacts: string): Promise<Se
 function post(agent: http.Agent, url: URL, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -111,10 +138,43 @@ function post(agent: http.Agent, url: URL, body: string): Promise<void> {
   });
 }
 
+/** wrk (Debian's package) as the load generator: a C client leaves the cores to the server. */
+function hasWrk(): boolean {
+  return spawnSync('wrk', ['--version']).error === undefined;
+}
+
+async function wrkIngest(server: ServerProc, seconds: number, connections: number): Promise<number> {
+  const svc = new TrackingService(new HttpTrackingStore(server.url));
+  const run = await svc.createRun({});
+  const out = spawnSync(
+    'wrk',
+    [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '-s',
+      'bench/log-batch.lua',
+      server.url,
+      '--',
+      run.info.run_id,
+    ],
+    { encoding: 'utf8' },
+  );
+  const m = /WRK_RESULT requests=(\d+) duration_us=(\d+) errors=(\d+)/.exec(out.stdout);
+  if (!m) throw new Error(`wrk failed: ${out.stderr || out.stdout}`);
+  if (Number(m[3]) > 0) throw new Error(`wrk saw ${m[3]} failed requests`);
+  const stored = await svc.getMetricHistory(run.info.run_id, 'metric_0', { maxResults: 25_000 });
+  if (stored.items.length < Math.min(25_000, Number(m[1]) * 100))
+    throw new Error('log-batch points are missing');
+  return (Number(m[1]) * 1000) / (Number(m[2]) / 1e6);
+}
+
 async function httpIngest(server: ServerProc, batches: Metric[][], concurrency: number): Promise<number> {
   const svc = new TrackingService(new HttpTrackingStore(server.url));
   const run = await svc.createRun({});
-  const bodies = batches.map((b) => JSON.stringify({ run_id: run.info.run_id, metrics: b.map(metricToWire) }));
+  const bodies = batches.map((b) =>
+    JSON.stringify({ run_id: run.info.run_id, metrics: b.map(metricToWire) }),
+  );
   const url = new URL(`${server.url}/api/2.0/mlflow/runs/log-batch`);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let next = 0;
@@ -130,7 +190,10 @@ async function httpIngest(server: ServerProc, batches: Metric[][], concurrency: 
 }
 
 /** A store with `counts` runs per experiment, each with two latest metrics and a param (bulk-loaded). */
-async function seedRuns(file: string, counts: number[]): Promise<{ service: TrackingService; store: SqliteTrackingStore; expIds: string[] }> {
+async function seedRuns(
+  file: string,
+  counts: number[],
+): Promise<{ service: TrackingService; store: SqliteTrackingStore; expIds: string[] }> {
   const handle = await openMetadataDb(`sqlite:///${file}`);
   const store = new SqliteTrackingStore(handle);
   const service = new TrackingService(store);
@@ -148,7 +211,9 @@ async function seedRuns(file: string, counts: number[]): Promise<{ service: Trac
   const insLatest = sqlite.prepare(
     'insert into latest_metrics (run_pk, key_id, experiment_id, step, timestamp, value, is_nan) values (?, ?, ?, 0, 0, ?, 0)',
   );
-  const insMetric = sqlite.prepare('insert into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, 0, 0, ?, 0)');
+  const insMetric = sqlite.prepare(
+    'insert into metrics (run_pk, key_id, step, timestamp, value, is_nan) values (?, ?, 0, 0, ?, 0)',
+  );
   const insParam = sqlite.prepare('insert into params (run_pk, key, value) values (?, ?, ?)');
   const insTag = sqlite.prepare('insert into tags (run_pk, key, value) values (?, ?, ?)');
   for (const count of counts) {
@@ -174,7 +239,12 @@ async function seedRuns(file: string, counts: number[]): Promise<{ service: Trac
 }
 
 async function timeSearch(service: TrackingService, expId: string, iterations: number): Promise<number[]> {
-  const q = { experimentIds: [expId], filter: 'metrics.acc > 0.5', orderBy: ['metrics.acc DESC'], maxResults: 100 };
+  const q = {
+    experimentIds: [expId],
+    filter: 'metrics.acc > 0.5',
+    orderBy: ['metrics.acc DESC'],
+    maxResults: 100,
+  };
   for (let i = 0; i < 5; i++) await service.searchRuns(q); // warm up
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -194,13 +264,22 @@ export default async function trackingBench(opts: BenchOptions): Promise<Record<
     const raw: number[] = [];
     const embedded: number[] = [];
     const httpRates: number[] = [];
+    const useWrk = hasWrk();
+    if (!useWrk)
+      opts.log('wrk is not installed (apt-get install wrk): using a Node.js client, which shares the cores');
     for (let r = 0; r < rounds; r++) {
-      opts.log(`ingest round ${r + 1}/${rounds}: raw, embedded, http (${batchCount} batches of 1000 points each)`);
+      opts.log(
+        `ingest round ${r + 1}/${rounds}: raw, embedded, http (${batchCount} batches of 1000 points each)`,
+      );
       raw.push(await rawInsert(path.join(dir, `raw-${r}.db`), makeBatches(batchCount)));
       embedded.push(await embeddedIngest(path.join(dir, `emb-${r}.db`), makeBatches(batchCount)));
       const server = await startServerProcess(path.join(dir, `http-${r}.db`), path.join(dir, 'art'));
       try {
-        httpRates.push(await httpIngest(server, makeBatches(batchCount), 4));
+        httpRates.push(
+          useWrk
+            ? await wrkIngest(server, opts.quick ? 1 : 2, 4)
+            : await httpIngest(server, makeBatches(batchCount), 4),
+        );
       } finally {
         await server.stop();
       }
@@ -221,7 +300,11 @@ export default async function trackingBench(opts: BenchOptions): Promise<Record<
     const server = await startServerProcess(seedFile, path.join(dir, 'art'));
     let largeHttp: number[];
     try {
-      largeHttp = await timeSearch(new TrackingService(new HttpTrackingStore(server.url)), seeded.expIds[1]!, iterations);
+      largeHttp = await timeSearch(
+        new TrackingService(new HttpTrackingStore(server.url)),
+        seeded.expIds[1]!,
+        iterations,
+      );
     } finally {
       await server.stop();
     }
@@ -242,6 +325,7 @@ export default async function trackingBench(opts: BenchOptions): Promise<Record<
       search_http_p50_ms_100k: +percentile(largeHttp, 50).toFixed(2),
       search_http_p99_ms_100k: +percentile(largeHttp, 99).toFixed(2),
       search_sizes: sizes,
+      http_load_generator: useWrk ? 'wrk' : 'node',
     };
     if (!opts.json) {
       process.stdout.write(
@@ -250,7 +334,12 @@ export default async function trackingBench(opts: BenchOptions): Promise<Record<
           [
             ['raw better-sqlite3 insert (baseline)', rawRate, '1.00', '-'],
             ['embedded (TrackingService → SQLite)', embRate, result.embedded_vs_raw.toFixed(2), '≥ 0.80'],
-            ['HTTP log-batch (cairn server, 4 clients)', httpRate, result.http_vs_raw.toFixed(2), '≥ 0.50'],
+            [
+              `HTTP log-batch (cairn server; ${useWrk ? 'wrk' : 'node'}, 4 connections)`,
+              httpRate,
+              result.http_vs_raw.toFixed(2),
+              '≥ 0.50',
+            ],
             ['MLflow 3.11 server, SQLite (ANCHORS.md)', 4500, '-', '-'],
           ],
         )}\n\nsearch-runs: metrics.acc > 0.5, order by metrics.acc DESC, 100 per page (${iterations} queries)\n${table(

@@ -4,14 +4,19 @@
  */
 export { CairnError, ERROR_STATUS, type ErrorCode } from './core/errors.js';
 export { safeArtifactPath } from './core/safe-path.js';
-export { buildApp, type AppDeps, type AppOptions } from './server/app.js';
-export { startServer, type RunningServer, type ServerOptions } from './server/start.js';
+export { type AppDeps, type AppOptions, buildApp } from './server/app.js';
+export { type RunningServer, type ServerOptions, startServer } from './server/start.js';
 export { openArtifactStore, scopedArtifactStore } from './store/artifact-backends.js';
 export type { ArtifactStore, FileInfo } from './store/artifact-store.js';
 export { artifactStoreForUri } from './store/artifact-uri.js';
-export { openMetadataDb, type MetadataDb } from './store/db.js';
+export { type MetadataDb, openMetadataDb } from './store/db.js';
 export { openTrackingStore } from './tracking/backends.js';
-export { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './tracking/search-parse.js';
+export {
+  parseExperimentFilter,
+  parseExperimentOrderBy,
+  parseRunFilter,
+  parseRunOrderBy,
+} from './tracking/search-parse.js';
 export { TrackingService } from './tracking/service.js';
 export type { TrackingStore } from './tracking/store.js';
 export * from './tracking/types.js';

@@ -15,7 +15,11 @@ describe('REST API: bad input gets MLflow error codes and changes nothing', () =
   });
   afterAll(async () => s.stop());
 
-  const runData = async () => (await s.json('GET', `${API}/runs/get?run_id=${runId}`)).body['run'] as Record<string, Record<string, unknown>>;
+  const runData = async () =>
+    (await s.json('GET', `${API}/runs/get?run_id=${runId}`)).body['run'] as Record<
+      string,
+      Record<string, unknown>
+    >;
 
   it('answers malformed JSON with 400 BAD_REQUEST', async () => {
     const res = await s.json('POST', `${API}/runs/log-batch`, '{"run_id": "x", metrics: [');
@@ -29,7 +33,11 @@ describe('REST API: bad input gets MLflow error codes and changes nothing', () =
       ['/experiments/create', { name: 42 }, 'name'],
       ['/experiments/create', {}, 'name'],
       ['/runs/log-batch', { run_id: runId, metrics: 'lots' }, 'metrics'],
-      ['/runs/log-batch', { run_id: runId, metrics: [{ key: 'a', value: 'high', timestamp: 1 }] }, 'metrics[0].value'],
+      [
+        '/runs/log-batch',
+        { run_id: runId, metrics: [{ key: 'a', value: 'high', timestamp: 1 }] },
+        'metrics[0].value',
+      ],
       ['/runs/log-batch', { run_id: runId, metrics: [{ key: 'a', value: 1 }] }, 'metrics[0].timestamp'],
       ['/runs/log-batch', { run_id: runId, params: [{ key: 'a', value: { nested: true } }] }, 'params'],
       ['/runs/log-metric', { run_id: runId, key: 'a', value: 1, timestamp: 1.5 }, 'timestamp'],
@@ -53,7 +61,8 @@ describe('REST API: bad input gets MLflow error codes and changes nothing', () =
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({
       error_code: 'INVALID_PARAMETER_VALUE',
-      message: 'A batch logging request can contain at most 100 params. Got 101 params. Please split up params across multiple requests and try again.',
+      message:
+        'A batch logging request can contain at most 100 params. Got 101 params. Please split up params across multiple requests and try again.',
     });
     const data = await runData();
     expect(data['data']!['metrics']).toBeUndefined();
@@ -74,7 +83,11 @@ describe('REST API: bad input gets MLflow error codes and changes nothing', () =
       ['GET', `${API}/runs/get?run_id=0123456789abcdef0123456789abcdef`],
       ['GET', `${API}/experiments/get?experiment_id=424242`],
       ['GET', `${API}/experiments/get-by-name?experiment_name=nope`],
-      ['POST', `${API}/runs/log-parameter`, { run_id: 'feedfacefeedfacefeedfacefeedface', key: 'a', value: 'b' }],
+      [
+        'POST',
+        `${API}/runs/log-parameter`,
+        { run_id: 'feedfacefeedfacefeedfacefeedface', key: 'a', value: 'b' },
+      ],
       ['GET', `${API}/metrics/get-history?run_id=feedfacefeedfacefeedfacefeedface&metric_key=a`],
     ];
     for (const [method, url, body] of cases) {

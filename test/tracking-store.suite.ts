@@ -34,7 +34,11 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
       const name = unique('exp');
       const id = await svc.createExperiment({ name, tags: [{ key: 'team', value: 'fraud' }] });
       const exp = await svc.getExperiment(id);
-      expect(exp).toMatchObject({ name, lifecycle_stage: 'active', artifact_location: `mlflow-artifacts:/${id}` });
+      expect(exp).toMatchObject({
+        name,
+        lifecycle_stage: 'active',
+        artifact_location: `mlflow-artifacts:/${id}`,
+      });
       expect(exp.tags).toEqual([{ key: 'team', value: 'fraud' }]);
       await rejectsWith(svc.createExperiment({ name }), 'RESOURCE_ALREADY_EXISTS');
 
@@ -75,8 +79,13 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
 
     it('searches experiments with filter, order and pages', async () => {
       const tag = unique('srch');
-      for (const n of ['b', 'a', 'c']) await svc.createExperiment({ name: `${tag}-${n}`, tags: [{ key: 'suite', value: tag }] });
-      const first = await svc.searchExperiments({ filter: `name LIKE '${tag}-%'`, orderBy: ['name ASC'], maxResults: 2 });
+      for (const n of ['b', 'a', 'c'])
+        await svc.createExperiment({ name: `${tag}-${n}`, tags: [{ key: 'suite', value: tag }] });
+      const first = await svc.searchExperiments({
+        filter: `name LIKE '${tag}-%'`,
+        orderBy: ['name ASC'],
+        maxResults: 2,
+      });
       expect(first.items.map((e) => e.name)).toEqual([`${tag}-a`, `${tag}-b`]);
       expect(first.nextPageToken).toBeTruthy();
       const second = await svc.searchExperiments({
@@ -125,7 +134,11 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
 
     it('updates status, end time and name', async () => {
       const run = await svc.createRun({});
-      const info = await svc.updateRun(run.info.run_id, { status: 'FINISHED', endTime: 1_800_000_000_000, runName: 'renamed' });
+      const info = await svc.updateRun(run.info.run_id, {
+        status: 'FINISHED',
+        endTime: 1_800_000_000_000,
+        runName: 'renamed',
+      });
       expect(info).toMatchObject({ status: 'FINISHED', end_time: 1_800_000_000_000, run_name: 'renamed' });
       const again = await svc.getRun(run.info.run_id);
       expect(again.data.tags).toContainEqual({ key: 'mlflow.runName', value: 'renamed' });
@@ -136,7 +149,10 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
       const run = await svc.createRun({});
       const id = run.info.run_id;
       await svc.logBatch(id, {
-        params: [{ key: 'lr', value: '0.1' }, { key: 'depth', value: '6' }],
+        params: [
+          { key: 'lr', value: '0.1' },
+          { key: 'depth', value: '6' },
+        ],
         tags: [{ key: 'stage', value: 'dev' }],
         metrics: [
           { key: 'loss', value: 0.9, timestamp: 1000, step: 0 },
@@ -148,7 +164,10 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
       await svc.logMetric(id, { key: 'acc', value: 0.75, timestamp: 999, step: 5 });
       await svc.logParam(id, 'lr', '0.1'); // same value again: allowed
       const got = await svc.getRun(id);
-      expect(got.data.params).toEqual([{ key: 'depth', value: '6' }, { key: 'lr', value: '0.1' }]);
+      expect(got.data.params).toEqual([
+        { key: 'depth', value: '6' },
+        { key: 'lr', value: '0.1' },
+      ]);
       expect(got.data.tags).toContainEqual({ key: 'stage', value: 'dev' });
       const byKey = Object.fromEntries(got.data.metrics.map((m) => [m.key, m]));
       expect(byKey['loss']!.step).toBe(2);
@@ -167,7 +186,10 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
       const id = run.info.run_id;
       await svc.logParam(id, 'lr', '0.1');
       const failing = svc.logBatch(id, {
-        params: [{ key: 'lr', value: '0.2' }, { key: 'fresh', value: 'x' }],
+        params: [
+          { key: 'lr', value: '0.2' },
+          { key: 'fresh', value: 'x' },
+        ],
         metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }],
         tags: [{ key: 't', value: 'v' }],
       });
@@ -202,12 +224,20 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
 
     it('pages through metric history', async () => {
       const run = await svc.createRun({});
-      const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'curve', value: i / 10, timestamp: 10_000 + i, step: i }));
+      const metrics = Array.from({ length: 1000 }, (_, i) => ({
+        key: 'curve',
+        value: i / 10,
+        timestamp: 10_000 + i,
+        step: i,
+      }));
       await svc.logBatch(run.info.run_id, { metrics });
       const steps: number[] = [];
       let token: string | undefined;
       do {
-        const page = await svc.getMetricHistory(run.info.run_id, 'curve', { maxResults: 300, ...(token ? { pageToken: token } : {}) });
+        const page = await svc.getMetricHistory(run.info.run_id, 'curve', {
+          maxResults: 300,
+          ...(token ? { pageToken: token } : {}),
+        });
         steps.push(...page.items.map((m) => m.step));
         token = page.nextPageToken;
       } while (token);
@@ -229,11 +259,24 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
 
     it('logs dataset inputs', async () => {
       const run = await svc.createRun({});
-      const dataset = { name: 'tx', digest: 'abc123', source_type: 'local', source: '{"uri": "data.parquet"}', schema: '{}', profile: '{"num_rows": 10}' };
-      await svc.logInputs(run.info.run_id, [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }]);
-      await svc.logInputs(run.info.run_id, [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }]);
+      const dataset = {
+        name: 'tx',
+        digest: 'abc123',
+        source_type: 'local',
+        source: '{"uri": "data.parquet"}',
+        schema: '{}',
+        profile: '{"num_rows": 10}',
+      };
+      await svc.logInputs(run.info.run_id, [
+        { tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset },
+      ]);
+      await svc.logInputs(run.info.run_id, [
+        { tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset },
+      ]);
       const got = await svc.getRun(run.info.run_id);
-      expect(got.inputs.dataset_inputs).toEqual([{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }]);
+      expect(got.inputs.dataset_inputs).toEqual([
+        { tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset },
+      ]);
       await rejectsWith(
         svc.logInputs(run.info.run_id, [{ tags: [], dataset: { ...dataset, digest: 'x'.repeat(37) } }]),
         'INVALID_PARAMETER_VALUE',
@@ -254,27 +297,57 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
       }
       const names = async (q: Parameters<TrackingService['searchRuns']>[0]) =>
         (await svc.searchRuns(q)).items.map((r) => r.info.run_name);
-      expect(await names({ experimentIds: [exp], filter: 'metrics.acc > 0.15', orderBy: ['metrics.acc DESC'] })).toEqual(['r4', 'r3', 'r2']);
-      expect(await names({ experimentIds: [exp], filter: "params.model = 'xgb' and tags.team = 'a'", orderBy: ['attributes.start_time ASC'] })).toEqual(['r0', 'r2']);
-      expect(await names({ experimentIds: [exp], filter: "attributes.run_name IN ('r1', 'r3')", orderBy: ['run_name'] })).toEqual(['r1', 'r3']);
+      expect(
+        await names({ experimentIds: [exp], filter: 'metrics.acc > 0.15', orderBy: ['metrics.acc DESC'] }),
+      ).toEqual(['r4', 'r3', 'r2']);
+      expect(
+        await names({
+          experimentIds: [exp],
+          filter: "params.model = 'xgb' and tags.team = 'a'",
+          orderBy: ['attributes.start_time ASC'],
+        }),
+      ).toEqual(['r0', 'r2']);
+      expect(
+        await names({
+          experimentIds: [exp],
+          filter: "attributes.run_name IN ('r1', 'r3')",
+          orderBy: ['run_name'],
+        }),
+      ).toEqual(['r1', 'r3']);
       expect(await names({ experimentIds: [exp] })).toEqual(['r4', 'r3', 'r2', 'r1', 'r0']);
 
-      const first = await svc.searchRuns({ experimentIds: [exp], orderBy: ['metrics.acc ASC'], maxResults: 3 });
+      const first = await svc.searchRuns({
+        experimentIds: [exp],
+        orderBy: ['metrics.acc ASC'],
+        maxResults: 3,
+      });
       expect(first.items.map((r) => r.info.run_name)).toEqual(['r0', 'r1', 'r2']);
-      const rest = await svc.searchRuns({ experimentIds: [exp], orderBy: ['metrics.acc ASC'], maxResults: 3, pageToken: first.nextPageToken! });
+      const rest = await svc.searchRuns({
+        experimentIds: [exp],
+        orderBy: ['metrics.acc ASC'],
+        maxResults: 3,
+        pageToken: first.nextPageToken!,
+      });
       expect(rest.items.map((r) => r.info.run_name)).toEqual(['r3', 'r4']);
       expect(rest.nextPageToken).toBeUndefined();
       expect(first.items[0]!.data.params).toEqual([{ key: 'model', value: 'xgb' }]);
 
       await svc.deleteRun(ids[0]!);
       expect(await names({ experimentIds: [exp], viewType: 'DELETED_ONLY' })).toEqual(['r0']);
-      expect(await names({ experimentIds: [exp], viewType: 'ALL', filter: "params.model = 'xgb'" })).toHaveLength(3);
+      expect(
+        await names({ experimentIds: [exp], viewType: 'ALL', filter: "params.model = 'xgb'" }),
+      ).toHaveLength(3);
 
-      await expect(svc.searchRuns({ experimentIds: [exp], filter: 'metrics.acc >> 1' })).rejects.toMatchObject({
+      await expect(
+        svc.searchRuns({ experimentIds: [exp], filter: 'metrics.acc >> 1' }),
+      ).rejects.toMatchObject({
         code: 'INVALID_PARAMETER_VALUE',
         message: expect.stringMatching(/position/i),
       });
-      await rejectsWith(svc.searchRuns({ experimentIds: [exp], maxResults: 50_001 }), 'INVALID_PARAMETER_VALUE');
+      await rejectsWith(
+        svc.searchRuns({ experimentIds: [exp], maxResults: 50_001 }),
+        'INVALID_PARAMETER_VALUE',
+      );
       expect(await names({ experimentIds: [exp], filter: `params.model = "x' OR 1=1 --"` })).toEqual([]);
     });
   });

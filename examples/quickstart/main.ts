@@ -13,14 +13,22 @@ const run = await cairn.startRun({ experiment: 'fraud-detection', name: 'logreg-
 console.log(`run ${run.id} started (${cairn.mode}, ${cairn.uri})`);
 
 const data = makeTransactions(5000, SEED);
-await run.logInput({ name: 'transactions', source: 'generated://fraud?rows=5000', context: 'training', profile: JSON.stringify({ num_rows: data.labels.length }) });
+await run.logInput({
+  name: 'transactions',
+  source: 'generated://fraud?rows=5000',
+  context: 'training',
+  profile: JSON.stringify({ num_rows: data.labels.length }),
+});
 const params = { learning_rate: 0.5, epochs: 40, l2: 0.001 };
 await run.logParams(params);
 
 const model = trainLogisticRegression(data, params, SEED, (epoch, m) => {
   run.logMetrics({ train_loss: m.loss, train_auc: m.auc }, epoch); // buffered: never waits on I/O
 });
-await writeFile('.cairn/feature_config.yaml', `features: [${data.featureNames.join(', ')}]\nlabel: is_fraud\n`);
+await writeFile(
+  '.cairn/feature_config.yaml',
+  `features: [${data.featureNames.join(', ')}]\nlabel: is_fraud\n`,
+);
 await run.logArtifact('.cairn/feature_config.yaml');
 await run.logDict({ weights: Array.from(model.weights), bias: model.bias }, 'model/weights.json');
 await run.end();
@@ -32,13 +40,20 @@ const server = await startServer({ port: 0 });
 try {
   const api = `${server.url}/api/2.0/mlflow`;
   const { run: served } = (await (await fetch(`${api}/runs/get?run_id=${run.id}`)).json()) as {
-    run: { info: { run_name: string; status: string; artifact_uri: string }; data: { metrics?: Array<{ key: string; value: number }> } };
+    run: {
+      info: { run_name: string; status: string; artifact_uri: string };
+      data: { metrics?: Array<{ key: string; value: number }> };
+    };
   };
-  const files = (await (await fetch(`${api}/artifacts/list?run_id=${run.id}`)).json()) as { files?: Array<{ path: string }> };
+  const files = (await (await fetch(`${api}/artifacts/list?run_id=${run.id}`)).json()) as {
+    files?: Array<{ path: string }>;
+  };
   console.log(`cairn server at ${server.url} shows run '${served.info.run_name}' (${served.info.status})`);
   for (const m of served.data.metrics ?? []) console.log(`  ${m.key} = ${m.value.toFixed(4)}`);
   console.log(`  artifacts: ${(files.files ?? []).map((f) => f.path).join(', ')}`);
-  console.log('\nKeep it running with `npx cairn server` and point MLflow clients at MLFLOW_TRACKING_URI=http://127.0.0.1:5000');
+  console.log(
+    '\nKeep it running with `npx cairn server` and point MLflow clients at MLFLOW_TRACKING_URI=http://127.0.0.1:5000',
+  );
 } finally {
   await server.close();
 }

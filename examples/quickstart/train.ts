@@ -82,10 +82,11 @@ export function rocAuc(scores: Float64Array, labels: Uint8Array): number {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
     const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (labels[idx[k]!]) {
-      rankSumPos += avgRank;
-      pos++;
-    }
+    for (let k = i; k <= j; k++)
+      if (labels[idx[k]!]) {
+        rankSumPos += avgRank;
+        pos++;
+      }
     i = j + 1;
   }
   const neg = labels.length - pos;

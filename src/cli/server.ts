@@ -8,34 +8,48 @@ export function registerServerCommand(program: Command): void {
     .description('Run the tracking server (MLflow REST protocol, artifact proxy)')
     .option('-h, --host <host>', 'address to bind', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', (v) => parsePort(v), 5000)
-    .option('--backend-store-uri <uri>', 'metadata store: sqlite:///path.db or postgresql://… (default $CAIRN_HOME/cairn.db)')
-    .option('--artifacts-destination <uri>', 'artifact root: a directory, file:// or s3:// URI (default $CAIRN_HOME/artifacts)')
+    .option(
+      '--backend-store-uri <uri>',
+      'metadata store: sqlite:///path.db or postgresql://… (default $CAIRN_HOME/cairn.db)',
+    )
+    .option(
+      '--artifacts-destination <uri>',
+      'artifact root: a directory, file:// or s3:// URI (default $CAIRN_HOME/artifacts)',
+    )
     .option('--log', 'log requests as JSON lines', false)
-    .action(async (opts: { host: string; port: number; backendStoreUri?: string; artifactsDestination?: string; log: boolean }) => {
-      const server = await startServer({
-        host: opts.host,
-        port: opts.port,
-        ...(opts.backendStoreUri ? { backendStoreUri: opts.backendStoreUri } : {}),
-        ...(opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
-        logger: opts.log,
-      });
-      process.stdout.write(`Cairn tracking server listening on ${server.url}\n`);
-      let closing = false;
-      const shutdown = (signal: string) => {
-        if (closing) return;
-        closing = true;
-        process.stdout.write(`${signal}: finishing in-flight requests…\n`);
-        server.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            process.stderr.write(`shutdown failed: ${String(e)}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
-    });
+    .action(
+      async (opts: {
+        host: string;
+        port: number;
+        backendStoreUri?: string;
+        artifactsDestination?: string;
+        log: boolean;
+      }) => {
+        const server = await startServer({
+          host: opts.host,
+          port: opts.port,
+          ...(opts.backendStoreUri ? { backendStoreUri: opts.backendStoreUri } : {}),
+          ...(opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
+          logger: opts.log,
+        });
+        process.stdout.write(`Cairn tracking server listening on ${server.url}\n`);
+        let closing = false;
+        const shutdown = (signal: string) => {
+          if (closing) return;
+          closing = true;
+          process.stdout.write(`${signal}: finishing in-flight requests…\n`);
+          server.close().then(
+            () => process.exit(0),
+            (e: unknown) => {
+              process.stderr.write(`shutdown failed: ${String(e)}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.on('SIGTERM', () => shutdown('SIGTERM'));
+        process.on('SIGINT', () => shutdown('SIGINT'));
+      },
+    );
 }
 
 function parsePort(v: string): number {

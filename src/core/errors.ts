@@ -50,9 +50,11 @@ export class CairnError extends Error {
   }
 }
 
-export const invalidParam = (message: string): CairnError => new CairnError('INVALID_PARAMETER_VALUE', message);
+export const invalidParam = (message: string): CairnError =>
+  new CairnError('INVALID_PARAMETER_VALUE', message);
 export const notFound = (message: string): CairnError => new CairnError('RESOURCE_DOES_NOT_EXIST', message);
-export const alreadyExists = (message: string): CairnError => new CairnError('RESOURCE_ALREADY_EXISTS', message);
+export const alreadyExists = (message: string): CairnError =>
+  new CairnError('RESOURCE_ALREADY_EXISTS', message);
 
 export function isCairnError(e: unknown): e is CairnError {
   return e instanceof CairnError;

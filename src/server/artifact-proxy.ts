@@ -56,7 +56,11 @@ export function runArtifactRoutes({ tracking, proxyRoot }: ArtifactRouteDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/artifacts/list', async (req) => {
       const q = parseRequest(
-        z.object({ run_id: z.string().optional(), run_uuid: z.string().optional(), path: z.string().optional() }),
+        z.object({
+          run_id: z.string().optional(),
+          run_uuid: z.string().optional(),
+          path: z.string().optional(),
+        }),
         req.query,
       );
       const run = await tracking.getRun(q.run_id || q.run_uuid || '');

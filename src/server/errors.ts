@@ -24,12 +24,16 @@ function toCairnError(error: FastifyError | Error): CairnError {
   };
   const mapped = fe.code ? byFastifyCode[fe.code] : undefined;
   if (mapped) return new CairnError(mapped[0], mapped[1]);
-  if (error instanceof SyntaxError || fe.statusCode === 400) return new CairnError('BAD_REQUEST', 'Malformed request.');
+  if (error instanceof SyntaxError || fe.statusCode === 400)
+    return new CairnError('BAD_REQUEST', 'Malformed request.');
   if (fe.statusCode === 413) return new CairnError('REQUEST_PAYLOAD_TOO_LARGE', 'Request body is too large.');
   if (fe.statusCode === 415) return new CairnError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type.');
   return new CairnError('INTERNAL_ERROR', 'Internal server error.');
 }
 
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void {
-  void reply.status(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${req.method} ${req.url.split('?')[0]}` });
+  void reply.status(404).send({
+    error_code: 'ENDPOINT_NOT_FOUND',
+    message: `No endpoint ${req.method} ${req.url.split('?')[0]}`,
+  });
 }

@@ -44,7 +44,13 @@ export const wire = {
       .transform(Number)
       .refine(Number.isSafeInteger, 'not a safe integer'),
   ]),
-  int32: z.union([z.number().int(), z.string().regex(/^\d{1,9}$/, 'expected an integer').transform(Number)]),
+  int32: z.union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^\d{1,9}$/, 'expected an integer')
+      .transform(Number),
+  ]),
   keyValues: z.array(z.object({ key: z.string(), value: z.string() })),
   /** A list that a GET query string may carry as one value or repeated values. */
   stringList: z.union([z.array(z.string()), z.string().transform((s) => [s])]),

@@ -24,9 +24,14 @@ export interface RunningServer {
 
 /** Opens the stores, builds the app and listens: what `cairn server` runs. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const store = await openTrackingStore(options.backendStoreUri ?? defaultDatabaseUri(), { writerThread: true });
+  const store = await openTrackingStore(options.backendStoreUri ?? defaultDatabaseUri(), {
+    writerThread: true,
+  });
   const artifacts = openArtifactStore(options.artifactsDestination ?? defaultArtifactRoot());
-  const app = await buildApp({ tracking: new TrackingService(store), artifacts }, { logger: options.logger ?? false });
+  const app = await buildApp(
+    { tracking: new TrackingService(store), artifacts },
+    { logger: options.logger ?? false },
+  );
   app.addHook('onClose', async () => store.close());
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 5000 });

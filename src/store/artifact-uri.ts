@@ -1,6 +1,10 @@
 import { invalidParam } from '../core/errors.js';
 import { safeArtifactPath } from '../core/safe-path.js';
-import { type OpenArtifactStoreOptions, openArtifactStore, scopedArtifactStore } from './artifact-backends.js';
+import {
+  type OpenArtifactStoreOptions,
+  openArtifactStore,
+  scopedArtifactStore,
+} from './artifact-backends.js';
 import type { ArtifactStore } from './artifact-store.js';
 
 export interface ArtifactUriOptions extends OpenArtifactStoreOptions {

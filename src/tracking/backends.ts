@@ -13,7 +13,10 @@ export interface TrackingBackendOptions {
  * The tracking adapter for a URI: `sqlite:`/a path → SQLite, `postgresql:` → PostgreSQL,
  * `http(s):` → a remote Cairn or MLflow server. Native modules load only for the SQL adapters.
  */
-export async function openTrackingStore(uri: string, options: TrackingBackendOptions = {}): Promise<TrackingStore> {
+export async function openTrackingStore(
+  uri: string,
+  options: TrackingBackendOptions = {},
+): Promise<TrackingStore> {
   if (/^https?:\/\//i.test(uri)) {
     const { HttpTrackingStore } = await import('./http-store.js');
     return new HttpTrackingStore(uri, options.headers ?? {});

@@ -2,7 +2,8 @@ import { CairnError } from '../core/errors.js';
 
 /** Tracking's error messages, worded once (MLflow's wording where clients or users match on it). */
 export const trackingErrors = {
-  experimentNotFound: (id: string) => new CairnError('RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${id} exists`),
+  experimentNotFound: (id: string) =>
+    new CairnError('RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${id} exists`),
   experimentNameNotFound: (name: string) =>
     new CairnError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${name}'`),
   experimentExists: (name: string) =>
@@ -23,7 +24,8 @@ export const trackingErrors = {
       'INVALID_PARAMETER_VALUE',
       `Changing param values is not allowed. Param with key='${key}' was already logged with value='${oldValue}' for run ID='${runId}'. Attempted logging new value '${newValue}'.`,
     ),
-  badPageToken: () => new CairnError('INVALID_PARAMETER_VALUE', 'Invalid page token, could not base64-decode'),
+  badPageToken: () =>
+    new CairnError('INVALID_PARAMETER_VALUE', 'Invalid page token, could not base64-decode'),
 };
 
 /** Opaque page tokens: base64url of the offset. Stores produce and read them; callers pass them back. */

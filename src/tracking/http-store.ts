@@ -8,7 +8,16 @@ import type {
   RunSearch,
   TrackingStore,
 } from './store.js';
-import type { DatasetInput, Experiment, KeyValue, LifecycleStage, Metric, Page, Run, RunBatch } from './types.js';
+import type {
+  DatasetInput,
+  Experiment,
+  KeyValue,
+  LifecycleStage,
+  Metric,
+  Page,
+  Run,
+  RunBatch,
+} from './types.js';
 import { experimentFromWire, metricFromWire, metricToWire, runFromWire, wireError } from './wire.js';
 
 type Body = Record<string, unknown>;
@@ -62,11 +71,14 @@ export class HttpTrackingStore implements TrackingStore {
   }
 
   async setExperimentLifecycle(experimentId: string, stage: LifecycleStage): Promise<void> {
-    await this.call('POST', stage === 'deleted' ? '/experiments/delete' : '/experiments/restore', { experiment_id: experimentId });
+    await this.call('POST', stage === 'deleted' ? '/experiments/delete' : '/experiments/restore', {
+      experiment_id: experimentId,
+    });
   }
 
   async setExperimentTags(experimentId: string, tags: KeyValue[]): Promise<void> {
-    for (const t of tags) await this.call('POST', '/experiments/set-experiment-tag', { experiment_id: experimentId, ...t });
+    for (const t of tags)
+      await this.call('POST', '/experiments/set-experiment-tag', { experiment_id: experimentId, ...t });
   }
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
@@ -91,7 +103,9 @@ export class HttpTrackingStore implements TrackingStore {
 
   async updateRun(runId: string, patch: RunPatch): Promise<void> {
     if (patch.lifecycleStage !== undefined) {
-      await this.call('POST', patch.lifecycleStage === 'deleted' ? '/runs/delete' : '/runs/restore', { run_id: runId });
+      await this.call('POST', patch.lifecycleStage === 'deleted' ? '/runs/delete' : '/runs/restore', {
+        run_id: runId,
+      });
     }
     if (patch.status !== undefined || patch.endTime !== undefined || patch.name !== undefined) {
       await this.call('POST', '/runs/update', {
@@ -160,14 +174,19 @@ export class HttpTrackingStore implements TrackingStore {
     try {
       res = await fetch(url, init);
     } catch (e) {
-      throw new CairnError('TEMPORARILY_UNAVAILABLE', `Could not reach the tracking server at ${this.base}: ${(e as Error).message}`, { cause: e });
+      throw new CairnError(
+        'TEMPORARILY_UNAVAILABLE',
+        `Could not reach the tracking server at ${this.base}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     const text = await res.text();
     let json: unknown = {};
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
-      if (res.ok) throw new CairnError('INTERNAL_ERROR', `The tracking server answered ${path} with non-JSON text`);
+      if (res.ok)
+        throw new CairnError('INTERNAL_ERROR', `The tracking server answered ${path} with non-JSON text`);
     }
     if (!res.ok) throw wireError(res.status, json);
     return json as Body;

@@ -3,8 +3,15 @@ import { z } from 'zod';
 import { CairnError } from '../core/errors.js';
 import { parseRequest, wire } from '../server/request.js';
 import type { TrackingService } from './service.js';
-import { RUN_STATUSES, type Metric, VIEW_TYPES, type ViewType } from './types.js';
-import { doubleFromWire, experimentToWire, int64FromWire, metricToWire, runInfoToWire, runToWire } from './wire.js';
+import { type Metric, RUN_STATUSES, VIEW_TYPES, type ViewType } from './types.js';
+import {
+  doubleFromWire,
+  experimentToWire,
+  int64FromWire,
+  metricToWire,
+  runInfoToWire,
+  runToWire,
+} from './wire.js';
 
 /** MLflow's tracking REST routes, registered under a prefix such as `/api/2.0/mlflow`. */
 export function trackingRoutes(service: TrackingService) {
@@ -14,7 +21,11 @@ export function trackingRoutes(service: TrackingService) {
     // ---- experiments ----
     app.post('/experiments/create', async (req) => {
       const b = parseRequest(
-        z.object({ name: wire.string, artifact_location: z.string().optional(), tags: wire.keyValues.optional() }),
+        z.object({
+          name: wire.string,
+          artifact_location: z.string().optional(),
+          tags: wire.keyValues.optional(),
+        }),
         req.body,
       );
       const id = await service.createExperiment({
@@ -60,7 +71,10 @@ export function trackingRoutes(service: TrackingService) {
     // MLflow 1.x's list endpoint, still called by older clients (e.g. the `mlflow` npm package).
     app.get('/experiments/list', async (req) => {
       const q = parseRequest(z.object({ view_type: viewType.optional() }), req.query);
-      const page = await service.searchExperiments({ ...(q.view_type ? { viewType: q.view_type } : {}), maxResults: 50_000 });
+      const page = await service.searchExperiments({
+        ...(q.view_type ? { viewType: q.view_type } : {}),
+        maxResults: 50_000,
+      });
       return pageToWire('experiments', page.items.map(experimentToWire), undefined);
     });
 
@@ -70,15 +84,22 @@ export function trackingRoutes(service: TrackingService) {
       return {};
     });
     app.post('/experiments/delete', async (req) => {
-      await service.deleteExperiment(parseRequest(z.object({ experiment_id: wire.id }), req.body).experiment_id);
+      await service.deleteExperiment(
+        parseRequest(z.object({ experiment_id: wire.id }), req.body).experiment_id,
+      );
       return {};
     });
     app.post('/experiments/restore', async (req) => {
-      await service.restoreExperiment(parseRequest(z.object({ experiment_id: wire.id }), req.body).experiment_id);
+      await service.restoreExperiment(
+        parseRequest(z.object({ experiment_id: wire.id }), req.body).experiment_id,
+      );
       return {};
     });
     app.post('/experiments/set-experiment-tag', async (req) => {
-      const b = parseRequest(z.object({ experiment_id: wire.id, key: wire.string, value: scalarString }), req.body);
+      const b = parseRequest(
+        z.object({ experiment_id: wire.id, key: wire.string, value: scalarString }),
+        req.body,
+      );
       await service.setExperimentTag(b.experiment_id, b.key, b.value);
       return {};
     });
@@ -112,7 +133,11 @@ export function trackingRoutes(service: TrackingService) {
 
     app.post('/runs/update', async (req) => {
       const b = parseRequest(
-        runRef.extend({ status: z.enum(RUN_STATUSES).optional(), end_time: wire.int64.optional(), run_name: z.string().optional() }),
+        runRef.extend({
+          status: z.enum(RUN_STATUSES).optional(),
+          end_time: wire.int64.optional(),
+          run_name: z.string().optional(),
+        }),
         req.body,
       );
       const info = await service.updateRun(runIdOf(b), {
@@ -164,7 +189,11 @@ export function trackingRoutes(service: TrackingService) {
         }),
         req.body,
       );
-      await service.logBatch(runIdOf(b), { metrics: parseMetrics(b.metrics ?? []), params: b.params ?? [], tags: b.tags ?? [] });
+      await service.logBatch(runIdOf(b), {
+        metrics: parseMetrics(b.metrics ?? []),
+        params: b.params ?? [],
+        tags: b.tags ?? [],
+      });
       return {};
     });
     app.post('/runs/log-inputs', async (req) => {
@@ -230,7 +259,11 @@ export function trackingRoutes(service: TrackingService) {
 
     app.get('/metrics/get-history', async (req) => {
       const q = parseRequest(
-        runRef.extend({ metric_key: wire.string, max_results: wire.int32.optional(), page_token: z.string().optional() }),
+        runRef.extend({
+          metric_key: wire.string,
+          max_results: wire.int32.optional(),
+          page_token: z.string().optional(),
+        }),
         req.query,
       );
       const page = await service.getMetricHistory(runIdOf(q), q.metric_key, {
@@ -253,14 +286,17 @@ function runIdOf(b: { run_id?: string | undefined; run_uuid?: string | undefined
 }
 
 const VIEW_TYPE_NUMBERS: Record<string, ViewType> = { '1': 'ACTIVE_ONLY', '2': 'DELETED_ONLY', '3': 'ALL' };
-const viewType = z.union([z.enum(VIEW_TYPES), z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const t = VIEW_TYPE_NUMBERS[String(v)];
-  if (!t) {
-    ctx.addIssue({ code: 'custom', message: `expected one of ${VIEW_TYPES.join(', ')}` });
-    return z.NEVER;
-  }
-  return t;
-})]);
+const viewType = z.union([
+  z.enum(VIEW_TYPES),
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const t = VIEW_TYPE_NUMBERS[String(v)];
+    if (!t) {
+      ctx.addIssue({ code: 'custom', message: `expected one of ${VIEW_TYPES.join(', ')}` });
+      return z.NEVER;
+    }
+    return t;
+  }),
+]);
 
 function pageToWire(field: string, items: unknown[], token: string | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -278,7 +314,11 @@ function parseMetrics(raw: unknown[]): Metric[] {
   for (let i = 0; i < raw.length; i++) {
     const m = raw[i] as Record<string, unknown> | null;
     const where = `metrics[${i}]`;
-    if (m === null || typeof m !== 'object') throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid value for parameter '${where}': expected an object`);
+    if (m === null || typeof m !== 'object')
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Invalid value for parameter '${where}': expected an object`,
+      );
     const key = m['key'];
     if (typeof key !== 'string') throw missingOrInvalid(`${where}.key`, key);
     const value = doubleFromWire(m['value']);

@@ -73,7 +73,11 @@ export class TrackingService {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async createExperiment(input: { name: string; artifactLocation?: string; tags?: KeyValue[] }): Promise<string> {
+  async createExperiment(input: {
+    name: string;
+    artifactLocation?: string;
+    tags?: KeyValue[];
+  }): Promise<string> {
     const name = validateExperimentName(input.name);
     const tags = input.tags ?? [];
     for (const t of tags) this.checkExperimentTag(t);
@@ -82,7 +86,12 @@ export class TrackingService {
     }
     if (await this.store.getExperimentByName(name)) throw trackingErrors.experimentExists(name);
     const artifactLocation = input.artifactLocation || undefined;
-    return this.store.createExperiment({ name, tags, time: this.clock(), ...(artifactLocation ? { artifactLocation } : {}) });
+    return this.store.createExperiment({
+      name,
+      tags,
+      time: this.clock(),
+      ...(artifactLocation ? { artifactLocation } : {}),
+    });
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
@@ -93,7 +102,8 @@ export class TrackingService {
   }
 
   async getExperimentByName(name: string): Promise<Experiment> {
-    if (typeof name !== 'string' || name === '') throw new CairnError('INVALID_PARAMETER_VALUE', 'experiment_name is required');
+    if (typeof name !== 'string' || name === '')
+      throw new CairnError('INVALID_PARAMETER_VALUE', 'experiment_name is required');
     const exp = await this.store.getExperimentByName(name);
     if (!exp) throw trackingErrors.experimentNameNotFound(name);
     return exp;
@@ -103,14 +113,16 @@ export class TrackingService {
   async ensureExperiment(name: string): Promise<Experiment> {
     const existing = await this.store.getExperimentByName(validateExperimentName(name));
     if (existing) {
-      if (existing.lifecycle_stage !== 'active') throw trackingErrors.experimentNotActive(existing.experiment_id, existing.lifecycle_stage);
+      if (existing.lifecycle_stage !== 'active')
+        throw trackingErrors.experimentNotActive(existing.experiment_id, existing.lifecycle_stage);
       return existing;
     }
     try {
       return await this.getExperiment(await this.createExperiment({ name }));
     } catch (e) {
       // Another process created it between our read and our write.
-      if (e instanceof CairnError && e.code === 'RESOURCE_ALREADY_EXISTS') return this.getExperimentByName(name);
+      if (e instanceof CairnError && e.code === 'RESOURCE_ALREADY_EXISTS')
+        return this.getExperimentByName(name);
       throw e;
     }
   }
@@ -143,7 +155,10 @@ export class TrackingService {
   async deleteExperiment(experimentId: string): Promise<void> {
     const exp = await this.getExperiment(experimentId);
     if (exp.experiment_id === DEFAULT_EXPERIMENT_ID) {
-      throw new CairnError('INVALID_PARAMETER_VALUE', `Cannot delete the default experiment '${DEFAULT_EXPERIMENT_ID}'. This is an internally reserved experiment.`);
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Cannot delete the default experiment '${DEFAULT_EXPERIMENT_ID}'. This is an internally reserved experiment.`,
+      );
     }
     await this.store.setExperimentLifecycle(exp.experiment_id, 'deleted', this.clock());
   }
@@ -151,7 +166,10 @@ export class TrackingService {
   async restoreExperiment(experimentId: string): Promise<void> {
     const exp = await this.getExperiment(experimentId);
     if (exp.lifecycle_stage !== 'deleted') {
-      throw new CairnError('INVALID_PARAMETER_VALUE', `Cannot restore an active experiment. Experiment ${exp.experiment_id} is active.`);
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Cannot restore an active experiment. Experiment ${exp.experiment_id} is active.`,
+      );
     }
     await this.store.setExperimentLifecycle(exp.experiment_id, 'active', this.clock());
   }
@@ -173,7 +191,10 @@ export class TrackingService {
     const exp = await this.store.getExperiment(experimentId);
     if (!exp) throw trackingErrors.experimentNotFound(experimentId);
     if (exp.lifecycle_stage !== 'active') {
-      throw new CairnError('INVALID_PARAMETER_VALUE', `Could not create run under non-active experiment with ID ${experimentId}.`);
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Could not create run under non-active experiment with ID ${experimentId}.`,
+      );
     }
     const tags = [...(input.tags ?? [])];
     for (const t of tags) {
@@ -182,14 +203,18 @@ export class TrackingService {
     }
     const tagRunName = tags.find((t) => t.key === SYSTEM_TAGS.runName)?.value;
     if (input.runName && tagRunName && input.runName !== tagRunName) {
-      throw new CairnError('INVALID_PARAMETER_VALUE', `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${tagRunName}').`);
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${tagRunName}').`,
+      );
     }
     const name = input.runName || tagRunName || randomRunName();
     checkRunName(name);
     if (!tagRunName) tags.push({ key: SYSTEM_TAGS.runName, value: name });
     const userId = input.userId ?? tags.find((t) => t.key === SYSTEM_TAGS.user)?.value ?? '';
     const startTime = input.startTime ?? this.clock();
-    if (!Number.isSafeInteger(startTime)) throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid start_time: ${startTime}`);
+    if (!Number.isSafeInteger(startTime))
+      throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid start_time: ${startTime}`);
     return this.store.createRun({ experimentId, name, userId, startTime, tags: dedupeTags(tags) });
   }
 
@@ -200,10 +225,16 @@ export class TrackingService {
     return run;
   }
 
-  async updateRun(runId: string, patch: { status?: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
+  async updateRun(
+    runId: string,
+    patch: { status?: RunStatus; endTime?: number; runName?: string },
+  ): Promise<RunInfo> {
     const run = await this.activeRun(runId);
     if (patch.status !== undefined && !RUN_STATUSES.includes(patch.status)) {
-      throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid run status '${String(patch.status)}'. Expected one of ${RUN_STATUSES.join(', ')}.`);
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `Invalid run status '${String(patch.status)}'. Expected one of ${RUN_STATUSES.join(', ')}.`,
+      );
     }
     if (patch.endTime !== undefined && !Number.isSafeInteger(patch.endTime)) {
       throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid end_time: ${patch.endTime}`);
@@ -230,7 +261,11 @@ export class TrackingService {
   /** Everything or nothing: a batch that fails validation writes nothing. */
   async logBatch(runId: string, batch: Partial<RunBatch>): Promise<void> {
     const id = validateRunId(runId);
-    const checked = validateBatch({ metrics: batch.metrics ?? [], params: batch.params ?? [], tags: batch.tags ?? [] });
+    const checked = validateBatch({
+      metrics: batch.metrics ?? [],
+      params: batch.params ?? [],
+      tags: batch.tags ?? [],
+    });
     if (checked.metrics.length + checked.params.length + checked.tags.length === 0) {
       await this.activeRun(id);
       return;
@@ -254,7 +289,10 @@ export class TrackingService {
     const run = await this.activeRun(runId);
     validateKey('tag', key);
     if (!run.data.tags.some((t) => t.key === key)) {
-      throw new CairnError('RESOURCE_DOES_NOT_EXIST', `No tag with name: ${key} in run with id ${run.info.run_id}`);
+      throw new CairnError(
+        'RESOURCE_DOES_NOT_EXIST',
+        `No tag with name: ${key} in run with id ${run.info.run_id}`,
+      );
     }
     await this.store.deleteTag(run.info.run_id, key);
   }
@@ -269,7 +307,11 @@ export class TrackingService {
     await this.store.logInputs(id, inputs);
   }
 
-  async getMetricHistory(runId: string, key: string, opts: { maxResults?: number; pageToken?: string } = {}): Promise<Page<Metric>> {
+  async getMetricHistory(
+    runId: string,
+    key: string,
+    opts: { maxResults?: number; pageToken?: string } = {},
+  ): Promise<Page<Metric>> {
     const run = await this.getRun(runId);
     validateKey('metric', key);
     return this.store.getMetricHistory({
@@ -298,20 +340,24 @@ export class TrackingService {
 
   private async activeExperiment(experimentId: string): Promise<Experiment> {
     const exp = await this.getExperiment(experimentId);
-    if (exp.lifecycle_stage !== 'active') throw trackingErrors.experimentNotActive(exp.experiment_id, exp.lifecycle_stage);
+    if (exp.lifecycle_stage !== 'active')
+      throw trackingErrors.experimentNotActive(exp.experiment_id, exp.lifecycle_stage);
     return exp;
   }
 
   private async activeRun(runId: string): Promise<Run> {
     const run = await this.getRun(runId);
-    if (run.info.lifecycle_stage !== 'active') throw trackingErrors.runNotActive(run.info.run_id, run.info.lifecycle_stage);
+    if (run.info.lifecycle_stage !== 'active')
+      throw trackingErrors.runNotActive(run.info.run_id, run.info.lifecycle_stage);
     return run;
   }
 
   private checkExperimentTag(t: KeyValue): void {
     validateKey('tag', t.key);
-    if (t.key.length > LIMITS.experimentTagKeyLength) throw new CairnError('INVALID_PARAMETER_VALUE', `Tag key '${t.key}' is too long`);
-    if (typeof t.value !== 'string') throw new CairnError('INVALID_PARAMETER_VALUE', `Tag '${t.key}' must have a string value`);
+    if (t.key.length > LIMITS.experimentTagKeyLength)
+      throw new CairnError('INVALID_PARAMETER_VALUE', `Tag key '${t.key}' is too long`);
+    if (typeof t.value !== 'string')
+      throw new CairnError('INVALID_PARAMETER_VALUE', `Tag '${t.key}' must have a string value`);
     validateTagValue(t.key, t.value, LIMITS.experimentTagValueLength);
   }
 }
@@ -319,14 +365,20 @@ export class TrackingService {
 function checkViewType(v: ViewType | undefined): ViewType {
   if (v === undefined) return 'ACTIVE_ONLY';
   if (!VIEW_TYPES.includes(v)) {
-    throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid view type '${String(v)}'. Expected one of ${VIEW_TYPES.join(', ')}.`);
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid view type '${String(v)}'. Expected one of ${VIEW_TYPES.join(', ')}.`,
+    );
   }
   return v;
 }
 
 function checkRunName(name: string): void {
   if (typeof name !== 'string' || name.length > LIMITS.runNameLength) {
-    throw new CairnError('INVALID_PARAMETER_VALUE', `Run name must be a string of at most ${LIMITS.runNameLength} characters.`);
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `Run name must be a string of at most ${LIMITS.runNameLength} characters.`,
+    );
   }
 }
 
@@ -335,7 +387,10 @@ const ARTIFACT_SCHEMES = ['file:', 's3:', 'mlflow-artifacts:'];
 function checkArtifactLocation(location: string): void {
   const scheme = /^([a-z][\w+.-]*:)/i.exec(location)?.[1]?.toLowerCase();
   if (scheme === undefined ? !location.startsWith('/') : !ARTIFACT_SCHEMES.includes(scheme)) {
-    throw new CairnError('INVALID_PARAMETER_VALUE', `Unsupported artifact location '${location}'. Use an absolute path or one of the schemes ${ARTIFACT_SCHEMES.join(', ')}.`);
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `Unsupported artifact location '${location}'. Use an absolute path or one of the schemes ${ARTIFACT_SCHEMES.join(', ')}.`,
+    );
   }
   if (location.includes('..') || location.includes('\0')) {
     throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid artifact location '${location}'.`);

@@ -14,7 +14,11 @@ export async function loadExperiments(
 ): Promise<Experiment[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.experiment_id);
-  const tags = await db.selectFrom('experiment_tags').select(['experiment_id', 'key', 'value']).where('experiment_id', 'in', ids).execute();
+  const tags = await db
+    .selectFrom('experiment_tags')
+    .select(['experiment_id', 'key', 'value'])
+    .where('experiment_id', 'in', ids)
+    .execute();
   const byExp = groupBy(tags, (t) => Number(t.experiment_id));
   return rows.map((r) => ({
     experiment_id: String(r.experiment_id),
@@ -58,8 +62,18 @@ export async function loadRuns(db: Kysely<Database>, rows: RunRecord[]): Promise
   if (rows.length === 0) return [];
   const pks = rows.map((r) => Number(r.run_pk));
   const [params, tags, metrics, inputs] = await Promise.all([
-    db.selectFrom('params').select(['run_pk', 'key', 'value']).where('run_pk', 'in', pks).orderBy('key').execute(),
-    db.selectFrom('tags').select(['run_pk', 'key', 'value']).where('run_pk', 'in', pks).orderBy('key').execute(),
+    db
+      .selectFrom('params')
+      .select(['run_pk', 'key', 'value'])
+      .where('run_pk', 'in', pks)
+      .orderBy('key')
+      .execute(),
+    db
+      .selectFrom('tags')
+      .select(['run_pk', 'key', 'value'])
+      .where('run_pk', 'in', pks)
+      .orderBy('key')
+      .execute(),
     db
       .selectFrom('latest_metrics as lm')
       .innerJoin('metric_keys as mk', 'mk.key_id', 'lm.key_id')
@@ -70,7 +84,16 @@ export async function loadRuns(db: Kysely<Database>, rows: RunRecord[]): Promise
     db
       .selectFrom('run_inputs as ri')
       .innerJoin('datasets as d', 'd.dataset_pk', 'ri.dataset_pk')
-      .select(['ri.run_pk', 'ri.tags', 'd.name', 'd.digest', 'd.source_type', 'd.source', 'd.schema', 'd.profile'])
+      .select([
+        'ri.run_pk',
+        'ri.tags',
+        'd.name',
+        'd.digest',
+        'd.source_type',
+        'd.source',
+        'd.schema',
+        'd.profile',
+      ])
       .where('ri.run_pk', 'in', pks)
       .orderBy('d.dataset_pk')
       .execute(),
@@ -97,7 +120,12 @@ export async function loadRuns(db: Kysely<Database>, rows: RunRecord[]): Promise
       },
       data: {
         metrics: (metricsBy.get(pk) ?? []).map(
-          (m): Metric => ({ key: m.key, value: metricValue(m.value, m.is_nan), timestamp: Number(m.timestamp), step: Number(m.step) }),
+          (m): Metric => ({
+            key: m.key,
+            value: metricValue(m.value, m.is_nan),
+            timestamp: Number(m.timestamp),
+            step: Number(m.step),
+          }),
         ),
         params: (paramsBy.get(pk) ?? []).map(kv),
         tags: (tagsBy.get(pk) ?? []).map(kv),

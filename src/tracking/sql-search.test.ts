@@ -410,7 +410,11 @@ describe.each(backends)('sql-search on %s', (_name, open) => {
       const plan = () => {
         const e1 = ids['e1']!;
         const bounded = applyRunOrder(
-          applyRunFilter(h.db.selectFrom('runs').select('runs.run_uuid').where('runs.experiment_id', 'in', [e1]), tree, h.dialect),
+          applyRunFilter(
+            h.db.selectFrom('runs').select('runs.run_uuid').where('runs.experiment_id', 'in', [e1]),
+            tree,
+            h.dialect,
+          ),
           parseRunOrderBy(['metrics.acc']),
           h.dialect,
           { filter: tree, experimentIds: [e1] },

@@ -3,7 +3,14 @@ import { newHexId } from '../core/ids.js';
 import type { MetadataDb } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { decodePageToken, encodePageToken, trackingErrors } from './errors.js';
-import { latestPerKey, loadExperiments, loadRuns, RUN_COLUMNS, type RunRecord, storedValue } from './sql-rows.js';
+import {
+  latestPerKey,
+  loadExperiments,
+  loadRuns,
+  RUN_COLUMNS,
+  type RunRecord,
+  storedValue,
+} from './sql-rows.js';
 import { applyExperimentFilter, applyExperimentOrder, applyRunFilter, applyRunOrder } from './sql-search.js';
 import type {
   ExperimentSearch,
@@ -14,7 +21,17 @@ import type {
   RunSearch,
   TrackingStore,
 } from './store.js';
-import type { DatasetInput, Experiment, KeyValue, LifecycleStage, Metric, Page, Run, RunBatch, ViewType } from './types.js';
+import type {
+  DatasetInput,
+  Experiment,
+  KeyValue,
+  LifecycleStage,
+  Metric,
+  Page,
+  Run,
+  RunBatch,
+  ViewType,
+} from './types.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -48,10 +65,17 @@ export class SqlTrackingStore implements TrackingStore {
         });
       const id = Number(row.experiment_id);
       if (input.artifactLocation === undefined) {
-        await trx.updateTable('experiments').set({ artifact_location: `mlflow-artifacts:/${id}` }).where('experiment_id', '=', id).execute();
+        await trx
+          .updateTable('experiments')
+          .set({ artifact_location: `mlflow-artifacts:/${id}` })
+          .where('experiment_id', '=', id)
+          .execute();
       }
       if (input.tags.length > 0) {
-        await trx.insertInto('experiment_tags').values(input.tags.map((t) => ({ experiment_id: id, key: t.key, value: t.value }))).execute();
+        await trx
+          .insertInto('experiment_tags')
+          .values(input.tags.map((t) => ({ experiment_id: id, key: t.key, value: t.value })))
+          .execute();
       }
       return String(id);
     });
@@ -60,12 +84,20 @@ export class SqlTrackingStore implements TrackingStore {
   async getExperiment(experimentId: string): Promise<Experiment | undefined> {
     const id = toIntId(experimentId);
     if (id === undefined) return undefined;
-    const row = await this.db.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('experiments')
+      .selectAll()
+      .where('experiment_id', '=', id)
+      .executeTakeFirst();
     return row ? (await loadExperiments(this.db, [row]))[0] : undefined;
   }
 
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    const row = await this.db.selectFrom('experiments').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('experiments')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row ? (await loadExperiments(this.db, [row]))[0] : undefined;
   }
 
@@ -75,9 +107,15 @@ export class SqlTrackingStore implements TrackingStore {
     qb = applyLifecycle(qb, 'experiments.lifecycle_stage', q.viewType);
     qb = applyExperimentFilter(qb, q.filter, this.handle.dialect);
     qb = applyExperimentOrder(qb, q.orderBy, this.handle.dialect);
-    const rows = await qb.limit(q.maxResults + 1).offset(offset).execute();
+    const rows = await qb
+      .limit(q.maxResults + 1)
+      .offset(offset)
+      .execute();
     const page = rows.slice(0, q.maxResults);
-    return withToken(await loadExperiments(this.db, page), rows.length > q.maxResults ? offset + q.maxResults : undefined);
+    return withToken(
+      await loadExperiments(this.db, page),
+      rows.length > q.maxResults ? offset + q.maxResults : undefined,
+    );
   }
 
   async renameExperiment(experimentId: string, newName: string, time: number): Promise<void> {
@@ -96,7 +134,11 @@ export class SqlTrackingStore implements TrackingStore {
   async setExperimentLifecycle(experimentId: string, stage: LifecycleStage, time: number): Promise<void> {
     const id = Number(experimentId);
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('experiments').set({ lifecycle_stage: stage, last_update_time: time }).where('experiment_id', '=', id).execute();
+      await trx
+        .updateTable('experiments')
+        .set({ lifecycle_stage: stage, last_update_time: time })
+        .where('experiment_id', '=', id)
+        .execute();
       await trx
         .updateTable('runs')
         .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? time : null })
@@ -111,12 +153,18 @@ export class SqlTrackingStore implements TrackingStore {
     await this.db
       .insertInto('experiment_tags')
       .values(tags.map((t) => ({ experiment_id: id, key: t.key, value: t.value })))
-      .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+      .onConflict((oc) =>
+        oc.columns(['experiment_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }),
+      )
       .execute();
   }
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
-    await this.db.deleteFrom('experiment_tags').where('experiment_id', '=', Number(experimentId)).where('key', '=', key).execute();
+    await this.db
+      .deleteFrom('experiment_tags')
+      .where('experiment_id', '=', Number(experimentId))
+      .where('key', '=', key)
+      .execute();
   }
 
   async createRun(run: NewRun): Promise<Run> {
@@ -141,29 +189,39 @@ export class SqlTrackingStore implements TrackingStore {
         .returning('run_pk')
         .executeTakeFirstOrThrow();
       if (run.tags.length > 0) {
-        await trx.insertInto('tags').values(run.tags.map((t) => ({ run_pk: Number(row.run_pk), key: t.key, value: t.value }))).execute();
+        await trx
+          .insertInto('tags')
+          .values(run.tags.map((t) => ({ run_pk: Number(row.run_pk), key: t.key, value: t.value })))
+          .execute();
       }
     });
     return (await this.getRun(runUuid))!;
   }
 
   async getRun(runId: string): Promise<Run | undefined> {
-    const row = await this.db.selectFrom('runs').select(RUN_COLUMNS).where('run_uuid', '=', runId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('runs')
+      .select(RUN_COLUMNS)
+      .where('run_uuid', '=', runId)
+      .executeTakeFirst();
     return row ? (await loadRuns(this.db, [row as RunRecord]))[0] : undefined;
   }
 
   async updateRun(runId: string, patch: RunPatch): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const run = await findRun(trx, runId);
-      if (patch.lifecycleStage === undefined && run.lifecycle_stage !== 'active') throw trackingErrors.runNotActive(runId, run.lifecycle_stage);
+      if (patch.lifecycleStage === undefined && run.lifecycle_stage !== 'active')
+        throw trackingErrors.runNotActive(runId, run.lifecycle_stage);
       const set: Record<string, unknown> = {};
       if (patch.status !== undefined) set['status'] = patch.status;
       if (patch.endTime !== undefined) set['end_time'] = patch.endTime;
       if (patch.name !== undefined) set['name'] = patch.name;
       if (patch.lifecycleStage !== undefined) set['lifecycle_stage'] = patch.lifecycleStage;
       if (patch.deletedTime !== undefined) set['deleted_time'] = patch.deletedTime;
-      if (Object.keys(set).length > 0) await trx.updateTable('runs').set(set).where('run_pk', '=', run.run_pk).execute();
-      if (patch.name !== undefined) await upsertTags(trx, run.run_pk, [{ key: 'mlflow.runName', value: patch.name }]);
+      if (Object.keys(set).length > 0)
+        await trx.updateTable('runs').set(set).where('run_pk', '=', run.run_pk).execute();
+      if (patch.name !== undefined)
+        await upsertTags(trx, run.run_pk, [{ key: 'mlflow.runName', value: patch.name }]);
     });
   }
 
@@ -210,7 +268,9 @@ export class SqlTrackingStore implements TrackingStore {
         await trx
           .insertInto('run_inputs')
           .values({ run_pk: run.run_pk, dataset_pk: Number(ds.dataset_pk), tags: JSON.stringify(tags) })
-          .onConflict((oc) => oc.columns(['run_pk', 'dataset_pk']).doUpdateSet({ tags: (eb) => eb.ref('excluded.tags') }))
+          .onConflict((oc) =>
+            oc.columns(['run_pk', 'dataset_pk']).doUpdateSet({ tags: (eb) => eb.ref('excluded.tags') }),
+          )
           .execute();
       }
     });
@@ -232,7 +292,12 @@ export class SqlTrackingStore implements TrackingStore {
       .offset(offset)
       .execute();
     const page = rows.slice(0, q.maxResults).map(
-      (r): Metric => ({ key: q.key, value: r.is_nan ? Number.NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }),
+      (r): Metric => ({
+        key: q.key,
+        value: r.is_nan ? Number.NaN : Number(r.value),
+        timestamp: Number(r.timestamp),
+        step: Number(r.step),
+      }),
     );
     return withToken(page, rows.length > q.maxResults ? offset + q.maxResults : undefined);
   }
@@ -245,7 +310,10 @@ export class SqlTrackingStore implements TrackingStore {
     qb = applyLifecycle(qb, 'runs.lifecycle_stage', q.viewType);
     qb = applyRunFilter(qb, q.filter, this.handle.dialect);
     qb = applyRunOrder(qb, q.orderBy, this.handle.dialect, { filter: q.filter, experimentIds: expIds });
-    const rows = (await qb.limit(q.maxResults + 1).offset(offset).execute()) as RunRecord[];
+    const rows = (await qb
+      .limit(q.maxResults + 1)
+      .offset(offset)
+      .execute()) as RunRecord[];
     const runs = await loadRuns(this.db, rows.slice(0, q.maxResults));
     return withToken(runs, rows.length > q.maxResults ? offset + q.maxResults : undefined);
   }
@@ -260,7 +328,11 @@ function withToken<T>(items: T[], nextOffset: number | undefined): Page<T> {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the builder's row type varies with the caller's selection.
-function applyLifecycle<QB extends { where: (...args: any[]) => any }>(qb: QB, column: string, view: ViewType): QB {
+function applyLifecycle<QB extends { where: (...args: any[]) => any }>(
+  qb: QB,
+  column: string,
+  view: ViewType,
+): QB {
   if (view === 'ALL') return qb;
   return qb.where(column, '=', view === 'ACTIVE_ONLY' ? 'active' : 'deleted');
 }
@@ -271,7 +343,11 @@ function toIntId(id: string): number | undefined {
 
 export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    err?.code === '23505' ||
+    err?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
 
 interface RunKey {
@@ -281,9 +357,17 @@ interface RunKey {
 }
 
 async function findRun(db: Db, runId: string): Promise<RunKey> {
-  const row = await db.selectFrom('runs').select(['run_pk', 'experiment_id', 'lifecycle_stage']).where('run_uuid', '=', runId).executeTakeFirst();
+  const row = await db
+    .selectFrom('runs')
+    .select(['run_pk', 'experiment_id', 'lifecycle_stage'])
+    .where('run_uuid', '=', runId)
+    .executeTakeFirst();
   if (!row) throw trackingErrors.runNotFound(runId);
-  return { run_pk: Number(row.run_pk), experiment_id: Number(row.experiment_id), lifecycle_stage: row.lifecycle_stage };
+  return {
+    run_pk: Number(row.run_pk),
+    experiment_id: Number(row.experiment_id),
+    lifecycle_stage: row.lifecycle_stage,
+  };
 }
 
 async function findActiveRun(db: Db, runId: string): Promise<RunKey> {
@@ -300,7 +384,16 @@ async function insertParams(db: Db, runPk: number, runId: string, params: KeyVal
     .onConflict((oc) => oc.columns(['run_pk', 'key']).doNothing())
     .execute();
   // Read back: a key logged before (or concurrently) with another value is a conflict.
-  const stored = await db.selectFrom('params').select(['key', 'value']).where('run_pk', '=', runPk).where('key', 'in', params.map((p) => p.key)).execute();
+  const stored = await db
+    .selectFrom('params')
+    .select(['key', 'value'])
+    .where('run_pk', '=', runPk)
+    .where(
+      'key',
+      'in',
+      params.map((p) => p.key),
+    )
+    .execute();
   const byKey = new Map(stored.map((s) => [s.key, s.value]));
   for (const p of params) {
     const old = byKey.get(p.key);
@@ -313,7 +406,9 @@ async function upsertTags(db: Db, runPk: number, tags: KeyValue[]): Promise<void
   await db
     .insertInto('tags')
     .values(tags.map((t) => ({ run_pk: runPk, key: t.key, value: t.value })))
-    .onConflict((oc) => oc.columns(['run_pk', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+    .onConflict((oc) =>
+      oc.columns(['run_pk', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }),
+    )
     .execute();
 }
 
@@ -328,7 +423,11 @@ async function insertMetrics(db: Db, run: RunKey, metrics: Metric[]): Promise<vo
     .values(keys.map((key) => ({ key })))
     .onConflict((oc) => oc.column('key').doNothing())
     .execute();
-  const idRows = await db.selectFrom('metric_keys').select(['key', 'key_id']).where('key', 'in', keys).execute();
+  const idRows = await db
+    .selectFrom('metric_keys')
+    .select(['key', 'key_id'])
+    .where('key', 'in', keys)
+    .execute();
   const ids = new Map(idRows.map((r) => [r.key, Number(r.key_id)]));
   for (let i = 0; i < metrics.length; i += METRIC_CHUNK) {
     const rows = metrics.slice(i, i + METRIC_CHUNK).map((m) => ({
@@ -339,7 +438,11 @@ async function insertMetrics(db: Db, run: RunKey, metrics: Metric[]): Promise<vo
       value: storedValue(m.value),
       is_nan: Number.isNaN(m.value) ? 1 : 0,
     }));
-    await db.insertInto('metrics').values(rows).onConflict((oc) => oc.doNothing()).execute();
+    await db
+      .insertInto('metrics')
+      .values(rows)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   }
   const latest = [...latestPerKey(metrics).values()].map((m) => ({
     run_pk: runPk,

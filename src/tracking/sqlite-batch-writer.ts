@@ -3,6 +3,11 @@ import { trackingErrors } from './errors.js';
 import { latestPerKey, storedValue } from './sql-rows.js';
 import type { RunBatch } from './types.js';
 
+export interface GroupItem {
+  runId: string;
+  batch: RunBatch;
+}
+
 interface Statements {
   findRun: Statement<[string], { run_pk: number; experiment_id: number; lifecycle_stage: string }>;
   getParam: Statement<[number, string], { value: string }>;
@@ -23,6 +28,7 @@ export class SqliteBatchWriter {
   private readonly stmts: Statements;
   private readonly keyIds = new Map<string, number>();
   private readonly transaction: (runId: string, batch: RunBatch, newKeys: Map<string, number>) => void;
+  private readonly groupTransaction: (items: GroupItem[], newKeys: Map<string, number>) => Array<unknown>;
 
   constructor(sqlite: Sqlite) {
     this.stmts = {
@@ -47,6 +53,31 @@ export class SqliteBatchWriter {
     this.transaction = sqlite.transaction((runId: string, batch: RunBatch, newKeys: Map<string, number>) =>
       this.writeUnsafe(runId, batch, newKeys),
     );
+    // Inside an open transaction, better-sqlite3 runs a transaction function as a savepoint.
+    this.groupTransaction = sqlite.transaction((items: GroupItem[], newKeys: Map<string, number>) =>
+      items.map(({ runId, batch }) => {
+        const mine = new Map<string, number>();
+        try {
+          this.transaction(runId, batch, mine);
+          for (const [k, id] of mine) newKeys.set(k, id);
+          return undefined;
+        } catch (e) {
+          return e;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Group commit: several batches in one transaction, each in its own savepoint, so each is still
+   * written whole or not at all, while pages that successive batches touch are written once.
+   * Returns each batch's error (undefined when it was written).
+   */
+  writeGroup(items: GroupItem[]): Array<unknown> {
+    const newKeys = new Map<string, number>();
+    const errors = this.groupTransaction(items, newKeys);
+    for (const [k, id] of newKeys) this.keyIds.set(k, id);
+    return errors;
   }
 
   /** Writes the whole batch or nothing (throws the tracking error that stopped it). */
@@ -90,7 +121,15 @@ export class SqliteBatchWriter {
       st.insertMetric.run(pk, lastId, m.step, m.timestamp, nan ? 0 : m.value, nan ? 1 : 0);
     }
     for (const m of latestPerKey(batch.metrics).values()) {
-      st.upsertLatest.run(pk, keyId(m.key), run.experiment_id, m.step, m.timestamp, storedValue(m.value), Number.isNaN(m.value) ? 1 : 0);
+      st.upsertLatest.run(
+        pk,
+        keyId(m.key),
+        run.experiment_id,
+        m.step,
+        m.timestamp,
+        storedValue(m.value),
+        Number.isNaN(m.value) ? 1 : 0,
+      );
     }
   }
 }

@@ -1,8 +1,8 @@
 import { CairnError } from '../core/errors.js';
 import type { MetadataDb } from '../store/db.js';
+import { SqlTrackingStore } from './sql-store.js';
 import { SqliteBatchWriter } from './sqlite-batch-writer.js';
 import { SqliteWriterThread } from './sqlite-writer.js';
-import { SqlTrackingStore } from './sql-store.js';
 import type { RunBatch } from './types.js';
 
 export interface SqliteStoreOptions {

@@ -48,7 +48,12 @@ export function unpackBatch(p: PackedBatch): RunBatch {
   const n = p.values.length;
   const metrics: Metric[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    metrics[i] = { key: p.keys[p.keyIndex[i]!]!, value: p.values[i]!, timestamp: p.timestamps[i]!, step: p.steps[i]! };
+    metrics[i] = {
+      key: p.keys[p.keyIndex[i]!]!,
+      value: p.values[i]!,
+      timestamp: p.timestamps[i]!,
+      step: p.steps[i]!,
+    };
   }
   return { metrics, params: p.params, tags: p.tags };
 }

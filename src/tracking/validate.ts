@@ -31,9 +31,12 @@ const VALID_NAME = /^[/\w.\- :]*$/;
 
 /** Metric, param and tag keys: MLflow's character set, no path tricks, at most 250 characters. */
 export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): string {
-  if (typeof key !== 'string' || key === '') throw bad(`Invalid ${kind} name: '${String(key)}'. Names must be non-empty strings.`);
+  if (typeof key !== 'string' || key === '')
+    throw bad(`Invalid ${kind} name: '${String(key)}'. Names must be non-empty strings.`);
   if (key.length > LIMITS.keyLength) {
-    throw bad(`${capital(kind)} name '${key.slice(0, 40)}…' had length ${key.length}, which exceeded length limit of ${LIMITS.keyLength}`);
+    throw bad(
+      `${capital(kind)} name '${key.slice(0, 40)}…' had length ${key.length}, which exceeded length limit of ${LIMITS.keyLength}`,
+    );
   }
   if (kind !== 'tag' && !VALID_NAME.test(key)) {
     throw bad(
@@ -41,7 +44,9 @@ export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): str
     );
   }
   if (key.split('/').some((s) => s === '..') || key.startsWith('/')) {
-    throw bad(`Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`);
+    throw bad(
+      `Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`,
+    );
   }
   return key;
 }
@@ -66,21 +71,28 @@ export function validateExperimentName(name: unknown): string {
     throw bad(`Invalid experiment name: '${String(name)}'. Expected a non-empty string.`);
   }
   if (name.length > LIMITS.experimentNameLength) {
-    throw bad(`Experiment name had length ${name.length}, which exceeded length limit of ${LIMITS.experimentNameLength}`);
+    throw bad(
+      `Experiment name had length ${name.length}, which exceeded length limit of ${LIMITS.experimentNameLength}`,
+    );
   }
   return name;
 }
 
 export function validateParamValue(key: string, value: string): void {
   if (value.length > LIMITS.paramValueLength) {
-    throw bad(`Param value '${value.slice(0, 40)}…' had length ${value.length}, which exceeded length limit of ${LIMITS.paramValueLength}`);
+    throw bad(
+      `Param value '${value.slice(0, 40)}…' had length ${value.length}, which exceeded length limit of ${LIMITS.paramValueLength}`,
+    );
   }
-  if (key.length > LIMITS.keyLength) throw bad(`Param key '${key}' exceeded length limit of ${LIMITS.keyLength}`);
+  if (key.length > LIMITS.keyLength)
+    throw bad(`Param key '${key}' exceeded length limit of ${LIMITS.keyLength}`);
 }
 
 export function validateTagValue(key: string, value: string, limit: number = LIMITS.tagValueLength): void {
   if (value.length > limit) {
-    throw bad(`Tag value '${value.slice(0, 40)}…' for key '${key}' had length ${value.length}, which exceeded length limit of ${limit}`);
+    throw bad(
+      `Tag value '${value.slice(0, 40)}…' for key '${key}' had length ${value.length}, which exceeded length limit of ${limit}`,
+    );
   }
 }
 
@@ -91,17 +103,25 @@ export function validateTagValue(key: string, value: string, limit: number = LIM
 export function validateBatch(batch: RunBatch): RunBatch {
   const { metrics, params, tags } = batch;
   if (params.length > LIMITS.batchParams) {
-    throw bad(`A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params. Please split up params across multiple requests and try again.`);
+    throw bad(
+      `A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params. Please split up params across multiple requests and try again.`,
+    );
   }
   if (tags.length > LIMITS.batchTags) {
-    throw bad(`A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${tags.length} tags. Please split up tags across multiple requests and try again.`);
+    throw bad(
+      `A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${tags.length} tags. Please split up tags across multiple requests and try again.`,
+    );
   }
   if (metrics.length > LIMITS.batchMetrics) {
-    throw bad(`A batch logging request can contain at most ${LIMITS.batchMetrics} metrics. Got ${metrics.length} metrics. Please split up metrics across multiple requests and try again.`);
+    throw bad(
+      `A batch logging request can contain at most ${LIMITS.batchMetrics} metrics. Got ${metrics.length} metrics. Please split up metrics across multiple requests and try again.`,
+    );
   }
   const total = metrics.length + params.length + tags.length;
   if (total > LIMITS.batchEntities) {
-    throw bad(`A batch logging request can contain at most ${LIMITS.batchEntities} total metrics, params, and tags. Got ${total} entities. Please split up the request across multiple requests and try again.`);
+    throw bad(
+      `A batch logging request can contain at most ${LIMITS.batchEntities} total metrics, params, and tags. Got ${total} entities. Please split up the request across multiple requests and try again.`,
+    );
   }
   validateMetrics(metrics);
   const seen = new Map<string, string>();
@@ -114,7 +134,9 @@ export function validateBatch(batch: RunBatch): RunBatch {
       seen.set(p.key, p.value);
       uniqueParams.push(p);
     } else if (prior !== p.value) {
-      throw bad(`Duplicate parameter keys have been submitted: ['${p.key}']. Please ensure the request contains only one param value per param key.`);
+      throw bad(
+        `Duplicate parameter keys have been submitted: ['${p.key}']. Please ensure the request contains only one param value per param key.`,
+      );
     }
   }
   for (const t of tags) {
@@ -133,9 +155,16 @@ export function validateMetrics(metrics: Metric[]): void {
       validateKey('metric', m.key);
       checked.add(m.key);
     }
-    if (typeof m.value !== 'number') throw bad(`Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
-    if (!Number.isSafeInteger(m.timestamp)) throw bad(`Metric '${m.key}' has an invalid timestamp: ${String(m.timestamp)}. Timestamp must be an integer (milliseconds since the epoch).`);
-    if (!Number.isSafeInteger(m.step)) throw bad(`Metric '${m.key}' has an invalid step: ${String(m.step)}. Step must be an integer.`);
+    if (typeof m.value !== 'number')
+      throw bad(
+        `Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`,
+      );
+    if (!Number.isSafeInteger(m.timestamp))
+      throw bad(
+        `Metric '${m.key}' has an invalid timestamp: ${String(m.timestamp)}. Timestamp must be an integer (milliseconds since the epoch).`,
+      );
+    if (!Number.isSafeInteger(m.step))
+      throw bad(`Metric '${m.key}' has an invalid step: ${String(m.step)}. Step must be an integer.`);
   }
 }
 
@@ -167,7 +196,9 @@ export function validateDatasetInputs(inputs: DatasetInput[]): void {
 export function validateMaxResults(value: number | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw bad(`Invalid value ${value} for parameter 'max_results' supplied. It must be a positive integer at most ${max}.`);
+    throw bad(
+      `Invalid value ${value} for parameter 'max_results' supplied. It must be a positive integer at most ${max}.`,
+    );
   }
   return value;
 }

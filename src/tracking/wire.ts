@@ -98,9 +98,11 @@ function datasetInputToWire(d: DatasetInput): Record<string, unknown> {
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
 const asList = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(asObj) : []);
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 const num = (v: unknown): number => int64FromWire(v) ?? 0;
-const kvs = (v: unknown): KeyValue[] => asList(v).map((t) => ({ key: str(t['key']), value: str(t['value']) }));
+const kvs = (v: unknown): KeyValue[] =>
+  asList(v).map((t) => ({ key: str(t['key']), value: str(t['value']) }));
 
 export function experimentFromWire(raw: unknown): Experiment {
   const e = asObj(raw);
@@ -117,7 +119,12 @@ export function experimentFromWire(raw: unknown): Experiment {
 
 export function metricFromWire(raw: unknown): Metric {
   const m = asObj(raw);
-  return { key: str(m['key']), value: doubleFromWire(m['value']) ?? Number.NaN, timestamp: num(m['timestamp']), step: num(m['step']) };
+  return {
+    key: str(m['key']),
+    value: doubleFromWire(m['value']) ?? Number.NaN,
+    timestamp: num(m['timestamp']),
+    step: num(m['step']),
+  };
 }
 
 export function runInfoFromWire(raw: unknown): RunInfo {
@@ -143,7 +150,11 @@ export function runFromWire(raw: unknown): Run {
   const data = asObj(r['data']);
   return {
     info: runInfoFromWire(r['info']),
-    data: { metrics: asList(data['metrics']).map(metricFromWire), params: kvs(data['params']), tags: kvs(data['tags']) },
+    data: {
+      metrics: asList(data['metrics']).map(metricFromWire),
+      params: kvs(data['params']),
+      tags: kvs(data['tags']),
+    },
     inputs: {
       dataset_inputs: asList(asObj(r['inputs'])['dataset_inputs']).map((d) => {
         const ds = asObj(d['dataset']);

@@ -1,5 +1,5 @@
-import http from 'node:http';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCode, spawnCli, waitForOutput } from '../helpers/cli.js';
@@ -17,10 +17,14 @@ describe('cairn server (the CLI)', () => {
     const artifacts = path.join(tmp.dir, 'art');
     const child = spawnCli([
       'server',
-      '--host', '127.0.0.1',
-      '--port', '0',
-      '--backend-store-uri', `sqlite:///${path.join(tmp.dir, 'meta.db')}`,
-      '--artifacts-destination', artifacts,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--backend-store-uri',
+      `sqlite:///${path.join(tmp.dir, 'meta.db')}`,
+      '--artifacts-destination',
+      artifacts,
     ]);
     cleanups.push(async () => void child.kill('SIGKILL'));
     const [, url] = await waitForOutput(child, /listening on (http:\/\/\S+)/);
@@ -31,10 +35,19 @@ describe('cairn server (the CLI)', () => {
     const target = new URL(`${url}/api/2.0/mlflow-artifacts/artifacts/0/run/artifacts/big.bin`);
     const chunk = Buffer.alloc(64 * 1024, 7);
     const response = new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'PUT', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'PUT',
+          headers: { 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       (async () => {
         for (let i = 0; i < 8; i++) {

@@ -7,7 +7,11 @@ export interface TestServer extends RunningServer {
   dir: string;
   artifactsDir: string;
   /** POSTs (or GETs) JSON and returns status and parsed body. */
-  json(method: string, pathAndQuery: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  json(
+    method: string,
+    pathAndQuery: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +32,10 @@ export async function startTestServer(backendStoreUri?: string): Promise<TestSer
       const res = await fetch(server.url + pathAndQuery, {
         method,
         ...(body !== undefined
-          ? { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+          ? {
+              body: typeof body === 'string' ? body : JSON.stringify(body),
+              headers: { 'content-type': 'application/json' },
+            }
           : {}),
       });
       const text = await res.text();
