@@ -38,5 +38,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { app, url, close: () => app.close() };
+  const close = async () => {
+    // Connections that finish their request after close() began would otherwise idle until their
+    // keep-alive timeout; close each one as soon as it goes idle.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(sweep);
+    }
+  };
+  return { app, url, close };
 }
