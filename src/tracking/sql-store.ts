@@ -3,14 +3,7 @@ import { newHexId } from '../core/ids.js';
 import type { MetadataDb } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { decodePageToken, encodePageToken, trackingErrors } from './errors.js';
-import {
-  latestPerKey,
-  loadExperiments,
-  loadRuns,
-  RUN_COLUMNS,
-  type RunRecord,
-  storedValue,
-} from './sql-rows.js';
+import { latestPerKey, loadExperiments, loadRuns, RUN_COLUMNS, type RunRecord } from './sql-rows.js';
 import { applyExperimentFilter, applyExperimentOrder, applyRunFilter, applyRunOrder } from './sql-search.js';
 import type {
   ExperimentSearch,
@@ -430,14 +423,7 @@ async function insertMetrics(db: Db, run: RunKey, metrics: Metric[]): Promise<vo
     .execute();
   const ids = new Map(idRows.map((r) => [r.key, Number(r.key_id)]));
   for (let i = 0; i < metrics.length; i += METRIC_CHUNK) {
-    const rows = metrics.slice(i, i + METRIC_CHUNK).map((m) => ({
-      run_pk: runPk,
-      key_id: ids.get(m.key)!,
-      step: m.step,
-      timestamp: m.timestamp,
-      value: storedValue(m.value),
-      is_nan: Number.isNaN(m.value) ? 1 : 0,
-    }));
+    const rows = metrics.slice(i, i + METRIC_CHUNK).map((m) => metricRow(runPk, ids.get(m.key)!, m));
     await db
       .insertInto('metrics')
       .values(rows)
@@ -445,13 +431,8 @@ async function insertMetrics(db: Db, run: RunKey, metrics: Metric[]): Promise<vo
       .execute();
   }
   const latest = [...latestPerKey(metrics).values()].map((m) => ({
-    run_pk: runPk,
-    key_id: ids.get(m.key)!,
+    ...metricRow(runPk, ids.get(m.key)!, m),
     experiment_id: run.experiment_id,
-    step: m.step,
-    timestamp: m.timestamp,
-    value: storedValue(m.value),
-    is_nan: Number.isNaN(m.value) ? 1 : 0,
   }));
   await db
     .insertInto('latest_metrics')
@@ -470,4 +451,16 @@ async function insertMetrics(db: Db, run: RunKey, metrics: Metric[]): Promise<vo
         ),
     )
     .execute();
+}
+
+function metricRow(runPk: number, keyId: number, m: Metric) {
+  const nan = Number.isNaN(m.value);
+  return {
+    run_pk: runPk,
+    key_id: keyId,
+    step: m.step,
+    timestamp: m.timestamp,
+    value: nan ? 0 : m.value,
+    is_nan: nan ? 1 : 0,
+  };
 }
