@@ -1,6 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { lineageRoutes, registryRoutes } from '../registry/http.js';
+import type { RegistryService } from '../registry/service.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { trackingRoutes } from '../tracking/http.js';
+import { loggedModelRoutes } from '../tracking/logged-models-http.js';
+import type { LoggedModelService } from '../tracking/logged-models-service.js';
 import type { TrackingService } from '../tracking/service.js';
 import { VERSION } from '../version.js';
 import { artifactProxyRoutes, getArtifactRoute, runArtifactRoutes } from './artifact-proxy.js';
@@ -8,6 +12,10 @@ import { errorHandler, notFoundHandler } from './errors.js';
 
 export interface AppDeps {
   tracking: TrackingService;
+  /** MLflow 3 logged models (and runs/outputs). */
+  loggedModels?: LoggedModelService;
+  /** The model registry: MLflow's registered-models / model-versions routes and Cairn's lineage route. */
+  registry?: RegistryService;
   /** The artifact destination served by the proxy (`--artifacts-destination`). */
   artifacts: ArtifactStore;
 }
@@ -34,6 +42,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const proxy = { tracking: deps.tracking, proxyRoot: deps.artifacts };
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     await app.register(trackingRoutes(deps.tracking), { prefix: `${prefix}/mlflow` });
+    if (deps.loggedModels)
+      await app.register(loggedModelRoutes(deps.loggedModels), { prefix: `${prefix}/mlflow` });
+    if (deps.registry) {
+      await app.register(registryRoutes(deps.registry), { prefix: `${prefix}/mlflow` });
+      await app.register(lineageRoutes(deps.registry), { prefix: `${prefix}/cairn` });
+    }
     await app.register(runArtifactRoutes(proxy), { prefix: `${prefix}/mlflow` });
     await app.register(artifactProxyRoutes(proxy), { prefix: `${prefix}/mlflow-artifacts` });
   }

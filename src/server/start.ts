@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { openBackends } from '../backends.js';
 import { defaultArtifactRoot, defaultDatabaseUri } from '../core/config.js';
 import { openArtifactStore } from '../store/artifact-backends.js';
-import { openTrackingStore } from '../tracking/backends.js';
-import { TrackingService } from '../tracking/service.js';
 import { buildApp } from './app.js';
 
 export interface ServerOptions {
@@ -24,15 +23,22 @@ export interface RunningServer {
 
 /** Opens the stores, builds the app and listens: what `cairn server` runs. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const store = await openTrackingStore(options.backendStoreUri ?? defaultDatabaseUri(), {
+  const artifactsDestination = options.artifactsDestination ?? defaultArtifactRoot();
+  const artifacts = openArtifactStore(artifactsDestination);
+  const backends = await openBackends(options.backendStoreUri ?? defaultDatabaseUri(), {
     writerThread: true,
+    allowedSourceRoots: [artifacts.uri],
   });
-  const artifacts = openArtifactStore(options.artifactsDestination ?? defaultArtifactRoot());
   const app = await buildApp(
-    { tracking: new TrackingService(store), artifacts },
+    {
+      tracking: backends.tracking,
+      loggedModels: backends.loggedModels,
+      registry: backends.registry,
+      artifacts,
+    },
     { logger: options.logger ?? false },
   );
-  app.addHook('onClose', async () => store.close());
+  app.addHook('onClose', async () => backends.close());
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 5000 });
   const address = app.server.address();

@@ -90,6 +90,9 @@ async function openPostgres(uri: string): Promise<MetadataDb> {
         oid === int8 ? (v: string) => Number(v) : pg.default.types.getTypeParser(oid, format)) as never,
     },
   });
+  // An idle client that loses its connection (a server restart) must not crash the process; the
+  // next query gets a fresh connection or a clear error.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { dialect: 'postgres', db, uri, close: () => db.destroy() };
 }

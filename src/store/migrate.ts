@@ -3,6 +3,8 @@ import { CairnError } from '../core/errors.js';
 import type { Dialect, MetadataDb } from './db.js';
 import * as m001 from './migrations/001-tracking.js';
 import * as m002 from './migrations/002-default-experiment.js';
+import * as m003 from './migrations/003-registry.js';
+import * as m004 from './migrations/004-logged-models.js';
 
 type VersionedMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -10,6 +12,8 @@ type VersionedMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<v
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '001-tracking': m001,
   '002-default-experiment': m002,
+  '003-registry': m003,
+  '004-logged-models': m004,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -102,3 +102,115 @@ export interface Database {
   datasets: DatasetsTable;
   run_inputs: RunInputsTable;
 }
+
+// ---- model registry and events (migration 003-registry) ----
+
+export interface RegisteredModelsTable {
+  model_pk: Generated<number>;
+  name: string;
+  description: string;
+  creation_time: number;
+  last_updated_time: number;
+  /** The last version number handed out: versions count up from 1 and are never reused. */
+  last_version: number;
+}
+
+export interface ModelVersionsTable {
+  model_pk: number;
+  version: number;
+  creation_time: number;
+  last_updated_time: number;
+  description: string;
+  user_id: string | null;
+  current_stage: string;
+  source: string;
+  /** Where the files are when it differs from `source`; null means `source`. */
+  storage_location: string | null;
+  run_id: string;
+  run_link: string;
+  status: string;
+  status_message: string | null;
+  /** The MLflow 3 logged model the version was registered from. */
+  model_id: string | null;
+}
+
+export interface RegisteredModelTagsTable {
+  model_pk: number;
+  key: string;
+  value: string;
+}
+
+export interface ModelVersionTagsTable {
+  model_pk: number;
+  version: number;
+  key: string;
+  value: string;
+}
+
+export interface RegisteredModelAliasesTable {
+  model_pk: number;
+  alias: string;
+  version: number;
+}
+
+/** The event log every domain appends to (src/store/events.ts). */
+export interface EventsTable {
+  event_id: Generated<number>;
+  type: string;
+  subject: string;
+  /** JSON text. */
+  payload: string;
+  created_at: number;
+}
+
+export interface Database {
+  registered_models: RegisteredModelsTable;
+  model_versions: ModelVersionsTable;
+  registered_model_tags: RegisteredModelTagsTable;
+  model_version_tags: ModelVersionTagsTable;
+  registered_model_aliases: RegisteredModelAliasesTable;
+  events: EventsTable;
+}
+
+// ---- MLflow 3 logged models and run outputs (migration 004-logged-models) ----
+
+export interface LoggedModelsTable {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_uri: string;
+  creation_timestamp_ms: number;
+  last_updated_timestamp_ms: number;
+  /** PENDING, READY or FAILED (MLflow's LoggedModelStatus values; the wire adds the LOGGED_MODEL_ prefix). */
+  status: string;
+  status_message: string | null;
+  model_type: string | null;
+  source_run_id: string | null;
+  lifecycle_stage: string;
+}
+
+export interface LoggedModelParamsTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+export interface LoggedModelTagsTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+/** A run's model outputs: the logged models it produced, at a step. */
+export interface RunOutputsTable {
+  run_pk: number;
+  model_id: string;
+  step: number;
+}
+
+export interface Database {
+  logged_models: LoggedModelsTable;
+  logged_model_params: LoggedModelParamsTable;
+  logged_model_tags: LoggedModelTagsTable;
+  run_outputs: RunOutputsTable;
+}

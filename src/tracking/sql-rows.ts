@@ -57,11 +57,11 @@ export const RUN_COLUMNS = [
   'runs.artifact_uri',
 ] as const;
 
-/** Params, tags, latest metrics and dataset inputs of many runs, in four queries. */
+/** Params, tags, latest metrics, dataset inputs and model outputs of many runs, in five queries. */
 export async function loadRuns(db: Kysely<Database>, rows: RunRecord[]): Promise<Run[]> {
   if (rows.length === 0) return [];
   const pks = rows.map((r) => Number(r.run_pk));
-  const [params, tags, metrics, inputs] = await Promise.all([
+  const [params, tags, metrics, inputs, outputs] = await Promise.all([
     db
       .selectFrom('params')
       .select(['run_pk', 'key', 'value'])
@@ -97,11 +97,19 @@ export async function loadRuns(db: Kysely<Database>, rows: RunRecord[]): Promise
       .where('ri.run_pk', 'in', pks)
       .orderBy('d.dataset_pk')
       .execute(),
+    db
+      .selectFrom('run_outputs')
+      .select(['run_pk', 'model_id', 'step'])
+      .where('run_pk', 'in', pks)
+      .orderBy('step')
+      .orderBy('model_id')
+      .execute(),
   ]);
   const paramsBy = groupBy(params, (p) => Number(p.run_pk));
   const tagsBy = groupBy(tags, (t) => Number(t.run_pk));
   const metricsBy = groupBy(metrics, (m) => Number(m.run_pk));
   const inputsBy = groupBy(inputs, (i) => Number(i.run_pk));
+  const outputsBy = groupBy(outputs, (o) => Number(o.run_pk));
   return rows.map((r) => {
     const pk = Number(r.run_pk);
     const kv = (x: { key: string; value: string }): KeyValue => ({ key: x.key, value: x.value });
@@ -144,6 +152,9 @@ export async function loadRuns(db: Kysely<Database>, rows: RunRecord[]): Promise
             },
           }),
         ),
+      },
+      outputs: {
+        model_outputs: (outputsBy.get(pk) ?? []).map((o) => ({ model_id: o.model_id, step: Number(o.step) })),
       },
     };
   });

@@ -56,10 +56,17 @@ export interface DatasetInput {
   dataset: Dataset;
 }
 
+/** A logged model that a run produced (MLflow's ModelOutput), at a step of the run. */
+export interface ModelOutput {
+  model_id: string;
+  step: number;
+}
+
 export interface Run {
   info: RunInfo;
   data: { metrics: Metric[]; params: KeyValue[]; tags: KeyValue[] };
   inputs: { dataset_inputs: DatasetInput[] };
+  outputs: { model_outputs: ModelOutput[] };
 }
 
 export interface Page<T> {

@@ -85,7 +85,9 @@ export function runToWire(r: Run): Record<string, unknown> {
       tags: nonEmpty(r.data.tags),
     }),
     inputs: compact({ dataset_inputs: nonEmpty(r.inputs.dataset_inputs.map(datasetInputToWire)) }),
-    outputs: {},
+    outputs: compact({
+      model_outputs: nonEmpty(r.outputs.model_outputs.map((o) => ({ model_id: o.model_id, step: o.step }))),
+    }),
   };
 }
 
@@ -170,6 +172,12 @@ export function runFromWire(raw: unknown): Run {
           },
         };
       }),
+    },
+    outputs: {
+      model_outputs: asList(asObj(r['outputs'])['model_outputs']).map((o) => ({
+        model_id: str(o['model_id']),
+        step: num(o['step']),
+      })),
     },
   };
 }

@@ -1,0 +1,122 @@
+import { CairnError } from '../core/errors.js';
+import type { LoggedModelSearch, LoggedModelStore, NewLoggedModel } from './logged-models-store.js';
+import type { LoggedModel, LoggedModelStatus } from './logged-models-types.js';
+import { loggedModelFromWire } from './logged-models-wire.js';
+import type { KeyValue, ModelOutput, Page } from './types.js';
+import { wireError } from './wire.js';
+
+type Body = Record<string, unknown>;
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * The logged-model port over MLflow's REST protocol, for a remote Cairn (or MLflow 3) server: the
+ * calls MLflow's RestStore makes for `mlflow.*.log_model`.
+ */
+export class HttpLoggedModelStore implements LoggedModelStore {
+  private readonly base: string;
+
+  constructor(
+    serverUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {
+    this.base = `${serverUrl.replace(/\/+$/, '')}/api/2.0/mlflow`;
+  }
+
+  async createLoggedModel(input: NewLoggedModel): Promise<LoggedModel> {
+    const res = await this.call('POST', '/logged-models', {
+      experiment_id: input.experimentId,
+      name: input.name,
+      ...(input.modelType !== undefined ? { model_type: input.modelType } : {}),
+      ...(input.sourceRunId !== undefined ? { source_run_id: input.sourceRunId } : {}),
+      ...(input.params.length > 0 ? { params: input.params } : {}),
+      ...(input.tags.length > 0 ? { tags: input.tags } : {}),
+    });
+    return loggedModelFromWire(res['model']);
+  }
+
+  async getLoggedModel(modelId: string): Promise<LoggedModel | undefined> {
+    try {
+      const res = await this.call('GET', modelPath(modelId), { model_id: modelId });
+      return loggedModelFromWire(res['model']);
+    } catch (e) {
+      if (e instanceof CairnError && e.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      throw e;
+    }
+  }
+
+  async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<void> {
+    await this.call('PATCH', modelPath(modelId), { model_id: modelId, status });
+  }
+
+  async deleteLoggedModel(modelId: string): Promise<void> {
+    await this.call('DELETE', modelPath(modelId), { model_id: modelId });
+  }
+
+  async setLoggedModelTags(modelId: string, tags: KeyValue[]): Promise<void> {
+    await this.call('PATCH', `${modelPath(modelId)}/tags`, { model_id: modelId, tags });
+  }
+
+  async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
+    await this.call('DELETE', `${modelPath(modelId)}/tags/${encodeURIComponent(key)}`, {
+      model_id: modelId,
+      tag_key: key,
+    });
+  }
+
+  async logLoggedModelParams(modelId: string, params: KeyValue[]): Promise<void> {
+    await this.call('POST', `${modelPath(modelId)}/params`, { model_id: modelId, params });
+  }
+
+  async searchLoggedModels(q: LoggedModelSearch): Promise<Page<LoggedModel>> {
+    const res = await this.call('POST', '/logged-models/search', {
+      experiment_ids: q.experimentIds,
+      max_results: q.maxResults,
+      ...(q.filterText ? { filter: q.filterText } : {}),
+      ...(q.orderByRaw.length > 0 ? { order_by: q.orderByRaw } : {}),
+      ...(q.datasets.length > 0 ? { datasets: q.datasets } : {}),
+      ...(q.pageToken ? { page_token: q.pageToken } : {}),
+    });
+    const items = (Array.isArray(res['models']) ? res['models'] : []).map(loggedModelFromWire);
+    const token = res['next_page_token'];
+    return typeof token === 'string' && token !== '' ? { items, nextPageToken: token } : { items };
+  }
+
+  async logOutputs(runId: string, outputs: ModelOutput[]): Promise<void> {
+    await this.call('POST', '/runs/outputs', { run_id: runId, models: outputs });
+  }
+
+  /** One REST call; a non-2xx answer becomes the CairnError the server described. */
+  private async call(method: Method, path: string, body: Body): Promise<Body> {
+    let url = this.base + path;
+    const headers: Record<string, string> = { ...this.headers, accept: 'application/json' };
+    const init: RequestInit = { method, headers };
+    if (method === 'GET') {
+      url += `?${new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]))}`;
+    } else {
+      init.body = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      throw new CairnError(
+        'TEMPORARILY_UNAVAILABLE',
+        `Could not reach the tracking server at ${this.base}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    const text = await res.text();
+    let json: unknown = {};
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      if (res.ok)
+        throw new CairnError('INTERNAL_ERROR', `The tracking server answered ${path} with non-JSON text`);
+    }
+    if (!res.ok) throw wireError(res.status, json);
+    return json as Body;
+  }
+}
+
+const modelPath = (modelId: string): string => `/logged-models/${encodeURIComponent(modelId)}`;
