@@ -1,6 +1,11 @@
 import { CairnError } from '../core/errors.js';
 import { isRunId } from '../core/ids.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import type { Backends } from '../backends.js';
+import type { ModelResolverDeps } from '../registry/model-resolver.js';
+import type { RegistryService } from '../registry/service.js';
+import { LocalArtifactStore } from '../store/local-artifact-store.js';
+import type { LoggedModelService } from '../tracking/logged-models-service.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KeyValue, RunInfo, Run as RunRecord, RunStatus } from '../tracking/types.js';
 import {
@@ -11,6 +16,7 @@ import {
 } from './environment.js';
 import type { MetricBufferOptions } from './metric-buffer.js';
 import { flattenConfig, keyValues, valueText } from './records.js';
+import type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
 import { Run } from './run.js';
 
 export interface StartRunOptions {
@@ -39,8 +45,8 @@ export interface InitOptions {
 
 export interface ClientParts {
   uri: string;
-  mode: 'embedded' | 'remote';
-  tracking: TrackingService;
+  /** The services over the store (embedded or remote), closed with the client. */
+  backends: Backends;
   /** Where `mlflow-artifacts:` URIs point: the local artifact root, or the server's artifact proxy. */
   artifactRoot: ArtifactStore;
   env: NodeJS.ProcessEnv;
@@ -60,6 +66,8 @@ export class CairnClient {
   readonly uri: string;
   readonly mode: 'embedded' | 'remote';
   readonly tracking: TrackingService;
+  readonly registry: RegistryService;
+  readonly loggedModels: LoggedModelService;
   readonly artifactRoot: ArtifactStore;
   private readonly parts: ClientParts;
   private readonly runs = new Set<Run>();
@@ -69,9 +77,40 @@ export class CairnClient {
   constructor(parts: ClientParts) {
     this.parts = parts;
     this.uri = parts.uri;
-    this.mode = parts.mode;
-    this.tracking = parts.tracking;
+    this.mode = parts.backends.mode;
+    this.tracking = parts.backends.tracking;
+    this.registry = parts.backends.registry;
+    this.loggedModels = parts.backends.loggedModels;
     this.artifactRoot = parts.artifactRoot;
+  }
+
+  /** Logs a model file (ONNX, XGBoost JSON/UBJ, or a JS module) as an MLflow model of `run`. */
+  async logModel(run: Run, modelFile: string, options: LogModelOptions = {}): Promise<LoggedModelResult> {
+    this.checkOpen();
+    // The model format and flavors load on first use, not with the client.
+    const { logModel } = await import('./models.js');
+    return logModel(this.modelDeps(), run, modelFile, options);
+  }
+
+  /**
+   * Loads a model by URI (`models:/fraud@champion`, `models:/fraud/3`, `runs:/<id>/model`,
+   * `models:/m-<id>`, …): `predict(frame)` with its signature enforced.
+   */
+  async loadModel(uri: string, options: { allowCode?: boolean } = {}): Promise<LoadedModelHandle> {
+    this.checkOpen();
+    const { loadModel } = await import('./models.js');
+    return loadModel(this.modelDeps(), uri, options);
+  }
+
+  private modelDeps(): ModelResolverDeps {
+    const local = this.artifactRoot instanceof LocalArtifactStore ? [this.artifactRoot.root] : [];
+    return {
+      tracking: this.tracking,
+      registry: this.registry,
+      loggedModels: this.loggedModels,
+      proxyRoot: this.artifactRoot,
+      allowedRoots: local,
+    };
   }
 
   /** Creates a run (tags: the environment, then the caller's) and returns its live handle. */
@@ -177,7 +216,7 @@ export class CairnClient {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.runs].map((r) => r.end()));
-      await this.tracking.store.close();
+      await this.parts.backends.close();
     })();
     return this.closing;
   }

@@ -3,8 +3,7 @@ import { invalidParam } from '../core/errors.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { HttpArtifactStore } from '../store/http-artifact-store.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
-import { openTrackingStore } from '../tracking/backends.js';
-import { TrackingService } from '../tracking/service.js';
+import { openBackends } from '../backends.js';
 import { CairnClient } from './client.js';
 import type { EnvironmentContext } from './environment.js';
 import type { MetricBufferOptions } from './metric-buffer.js';
@@ -46,30 +45,23 @@ export async function connect(uri?: string, options: ConnectOptions = {}): Promi
   };
   if (/^https?:\/\//i.test(target)) {
     const { url, headers } = remoteAuth(target, options, env);
-    const store = await openTrackingStore(url, { headers });
+    const backends = await openBackends(url, { headers });
     return new CairnClient({
       ...common,
       uri: url,
-      mode: 'remote',
-      tracking: new TrackingService(store),
+      backends,
       artifactRoot: new HttpArtifactStore(url, { headers }),
     });
   }
-  const store = await openTrackingStore(target);
+  const backends = await openBackends(target);
   let artifactRoot: ArtifactStore;
   try {
     artifactRoot = await embeddedArtifactRoot(options.artifactRoot, env);
   } catch (e) {
-    await store.close();
+    await backends.close();
     throw e;
   }
-  return new CairnClient({
-    ...common,
-    uri: target,
-    mode: 'embedded',
-    tracking: new TrackingService(store),
-    artifactRoot,
-  });
+  return new CairnClient({ ...common, uri: target, backends, artifactRoot });
 }
 
 async function embeddedArtifactRoot(

@@ -9,14 +9,33 @@ describe('parseModelUri', () => {
       path: 'model',
     });
     expect(parseModelUri('models:/fraud/3')).toEqual({ kind: 'version', name: 'fraud', version: '3' });
-    expect(parseModelUri('models:/fraud/Production')).toEqual({ kind: 'stage', name: 'fraud', stage: 'Production' });
-    expect(parseModelUri('models:/fraud/staging')).toEqual({ kind: 'stage', name: 'fraud', stage: 'Staging' });
+    expect(parseModelUri('models:/fraud/Production')).toEqual({
+      kind: 'stage',
+      name: 'fraud',
+      stage: 'Production',
+    });
+    expect(parseModelUri('models:/fraud/staging')).toEqual({
+      kind: 'stage',
+      name: 'fraud',
+      stage: 'Staging',
+    });
     expect(parseModelUri('models:/fraud/latest')).toEqual({ kind: 'latest', name: 'fraud' });
-    expect(parseModelUri('models:/fraud@champion')).toEqual({ kind: 'alias', name: 'fraud', alias: 'champion' });
-    expect(parseModelUri('models:/fraud%20detector/1')).toEqual({ kind: 'version', name: 'fraud detector', version: '1' });
+    expect(parseModelUri('models:/fraud@champion')).toEqual({
+      kind: 'alias',
+      name: 'fraud',
+      alias: 'champion',
+    });
+    expect(parseModelUri('models:/fraud%20detector/1')).toEqual({
+      kind: 'version',
+      name: 'fraud detector',
+      version: '1',
+    });
     const id = `m-${'a'.repeat(32)}`;
     expect(parseModelUri(`models:/${id}`)).toEqual({ kind: 'logged', modelId: id });
-    expect(parseModelUri('mlflow-artifacts:/1/abc/artifacts/model')).toEqual({ kind: 'artifacts', path: '1/abc/artifacts/model' });
+    expect(parseModelUri('mlflow-artifacts:/1/abc/artifacts/model')).toEqual({
+      kind: 'artifacts',
+      path: '1/abc/artifacts/model',
+    });
     expect(parseModelUri('mlflow-artifacts://host:5000/1/x')).toEqual({ kind: 'artifacts', path: '1/x' });
     expect(parseModelUri('/srv/models/fraud')).toEqual({ kind: 'local', path: '/srv/models/fraud' });
     expect(parseModelUri('file:///srv/models/fraud')).toEqual({ kind: 'local', path: '/srv/models/fraud' });
@@ -39,7 +58,9 @@ describe('parseModelUri', () => {
       's3://bucket/model',
       'file://otherhost/etc',
     ]) {
-      expect(() => parseModelUri(uri), uri).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }));
+      expect(() => parseModelUri(uri), uri).toThrow(
+        expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+      );
     }
   });
 });

@@ -13,7 +13,12 @@ export type ModelUri =
   | { kind: 'artifacts'; path: string }
   | { kind: 'local'; path: string };
 
-const STAGES: Record<string, string> = { none: 'None', staging: 'Staging', production: 'Production', archived: 'Archived' };
+const STAGES: Record<string, string> = {
+  none: 'None',
+  staging: 'Staging',
+  production: 'Production',
+  archived: 'Archived',
+};
 const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
 
 const bad = (uri: string, why: string) =>
@@ -54,14 +59,21 @@ function parseModelsUri(uri: string, rest: string): ModelUri {
   const at = /^([^/@]+)@([\w-]+)$/.exec(rest);
   if (at) return { kind: 'alias', name: decodeName(uri, at[1]!), alias: at[2]! };
   const m = /^([^/@]+)\/([^/]+)$/.exec(rest);
-  if (!m) throw bad(uri, 'expected models:/<name>/<version|stage|latest>, models:/<name>@<alias> or models:/m-<id>');
+  if (!m)
+    throw bad(
+      uri,
+      'expected models:/<name>/<version|stage|latest>, models:/<name>@<alias> or models:/m-<id>',
+    );
   const name = decodeName(uri, m[1]!);
   const ref = m[2]!;
   if (/^\d+$/.test(ref)) return { kind: 'version', name, version: String(Number(ref)) };
   if (ref.toLowerCase() === 'latest') return { kind: 'latest', name };
   const stage = STAGES[ref.toLowerCase()];
   if (stage) return { kind: 'stage', name, stage };
-  throw bad(uri, `'${ref}' is not a version number, a stage (None, Staging, Production, Archived) or 'latest'`);
+  throw bad(
+    uri,
+    `'${ref}' is not a version number, a stage (None, Staging, Production, Archived) or 'latest'`,
+  );
 }
 
 function decodeName(uri: string, raw: string): string {
@@ -71,7 +83,9 @@ function decodeName(uri: string, raw: string): string {
   } catch {
     throw bad(uri, 'the model name is not valid percent-encoding');
   }
-  if (name.trim() === '' || /[\u0000-\u001f\u007f]/.test(name)) throw bad(uri, 'invalid model name');
+  if (name.trim() === '' || [...name].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
+    throw bad(uri, 'invalid model name');
+  }
   return name;
 }
 
