@@ -7,6 +7,7 @@ const BENCHES: Record<
   () => Promise<{ default: (opts: BenchOptions) => Promise<Record<string, unknown>> }>
 > = {
   tracking: () => import('./tracking.js'),
+  models: () => import('./models.js'),
 };
 
 export interface BenchOptions {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerModelsCommand } from './models.js';
 import { registerServerCommand } from './server.js';
 
 const program = new Command()
@@ -9,6 +10,7 @@ const program = new Command()
   .version(VERSION);
 
 registerServerCommand(program);
+registerModelsCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { code?: string; message?: string };

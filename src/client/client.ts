@@ -1,9 +1,9 @@
+import type { Backends } from '../backends.js';
 import { CairnError } from '../core/errors.js';
 import { isRunId } from '../core/ids.js';
-import type { ArtifactStore } from '../store/artifact-store.js';
-import type { Backends } from '../backends.js';
 import type { ModelResolverDeps } from '../registry/model-resolver.js';
 import type { RegistryService } from '../registry/service.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
 import type { LoggedModelService } from '../tracking/logged-models-service.js';
 import type { TrackingService } from '../tracking/service.js';
@@ -15,8 +15,8 @@ import {
   type EnvironmentContext,
 } from './environment.js';
 import type { MetricBufferOptions } from './metric-buffer.js';
-import { flattenConfig, keyValues, valueText } from './records.js';
 import type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
+import { flattenConfig, keyValues, valueText } from './records.js';
 import { Run } from './run.js';
 
 export interface StartRunOptions {

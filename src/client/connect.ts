@@ -1,9 +1,9 @@
+import { openBackends } from '../backends.js';
 import { defaultArtifactRoot, defaultDatabaseUri } from '../core/config.js';
 import { invalidParam } from '../core/errors.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { HttpArtifactStore } from '../store/http-artifact-store.js';
 import { LocalArtifactStore } from '../store/local-artifact-store.js';
-import { openBackends } from '../backends.js';
 import { CairnClient } from './client.js';
 import type { EnvironmentContext } from './environment.js';
 import type { MetricBufferOptions } from './metric-buffer.js';

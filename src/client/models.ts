@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CairnError } from '../core/errors.js';
 import { Frame } from '../core/frame.js';
-import { type CairnModel, loadModel as loadModelDir, type SaveModelOptions, saveModel } from '../models/model-dir.js';
+import {
+  type CairnModel,
+  loadModel as loadModelDir,
+  type SaveModelOptions,
+  saveModel,
+} from '../models/model-dir.js';
 import { PYFUNC_ENV } from '../models/python-env.js';
 import { inferSignature } from '../models/signature.js';
 import type { ModelSignature } from '../models/types.js';
@@ -60,7 +65,10 @@ export async function logModel(
   const ext = path.extname(modelFile).toLowerCase();
   const flavor = options.flavor ?? FLAVOR_BY_EXTENSION[ext];
   if (!flavor) {
-    throw new CairnError('INVALID_PARAMETER_VALUE', `Cannot tell the flavor of '${modelFile}': pass {flavor: 'onnx' | 'xgboost' | 'js'}`);
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `Cannot tell the flavor of '${modelFile}': pass {flavor: 'onnx' | 'xgboost' | 'js'}`,
+    );
   }
   const artifactPath = options.artifactPath ?? 'model';
   const bytes = await readFile(modelFile);
@@ -98,7 +106,8 @@ export async function logModel(
   if (!options.registeredModelName) return { modelUri };
   const name = options.registeredModelName;
   await deps.registry.getRegisteredModel(name).catch(async (e: unknown) => {
-    if (e instanceof CairnError && e.code === 'RESOURCE_DOES_NOT_EXIST') return deps.registry.createRegisteredModel({ name });
+    if (e instanceof CairnError && e.code === 'RESOURCE_DOES_NOT_EXIST')
+      return deps.registry.createRegisteredModel({ name });
     throw e;
   });
   const modelVersion = await deps.registry.createModelVersion({ name, source: modelUri, runId: run.id });

@@ -38,9 +38,16 @@ const MAX_DEPTH = 4;
  * logged model; `mlflow-artifacts:/` under the proxy root; a local path only under an allowed
  * root. Anything else is refused with INVALID_PARAMETER_VALUE.
  */
-export async function resolveModelUri(uri: string, deps: ModelResolverDeps, depth = 0): Promise<ResolvedModel> {
+export async function resolveModelUri(
+  uri: string,
+  deps: ModelResolverDeps,
+  depth = 0,
+): Promise<ResolvedModel> {
   if (depth > MAX_DEPTH) {
-    throw new CairnError('INVALID_PARAMETER_VALUE', `Model URI '${uri}' refers through more than ${MAX_DEPTH} sources`);
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `Model URI '${uri}' refers through more than ${MAX_DEPTH} sources`,
+    );
   }
   const parsed = parseModelUri(uri);
   const version = await registryVersion(parsed, deps.registry);
@@ -61,7 +68,11 @@ async function registryVersion(u: ModelUri, registry: RegistryService): Promise<
       return registry.getModelVersionByAlias(u.name, u.alias);
     case 'stage': {
       const [latest] = await registry.getLatestVersions(u.name, [u.stage]);
-      if (!latest) throw new CairnError('RESOURCE_DOES_NOT_EXIST', `No version of model '${u.name}' is in stage '${u.stage}'`);
+      if (!latest)
+        throw new CairnError(
+          'RESOURCE_DOES_NOT_EXIST',
+          `No version of model '${u.name}' is in stage '${u.stage}'`,
+        );
       return latest;
     }
     case 'latest': {
@@ -79,7 +90,10 @@ async function storeFor(u: ModelUri, uri: string, deps: ModelResolverDeps): Prom
   switch (u.kind) {
     case 'runs': {
       const run = await deps.tracking.getRun(u.runId);
-      return scopedArtifactStore(artifactStoreForUri(run.info.artifact_uri, { proxyRoot: deps.proxyRoot }), u.path);
+      return scopedArtifactStore(
+        artifactStoreForUri(run.info.artifact_uri, { proxyRoot: deps.proxyRoot }),
+        u.path,
+      );
     }
     case 'logged': {
       const location = await deps.loggedModels.loggedModelArtifactUri(u.modelId);
@@ -89,7 +103,8 @@ async function storeFor(u: ModelUri, uri: string, deps: ModelResolverDeps): Prom
       return scopedArtifactStore(deps.proxyRoot, u.path);
     case 'local': {
       const checked = checkModelSource(u.path, deps.allowedRoots ?? []);
-      if (checked.kind !== 'location') throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid model path '${uri}'`);
+      if (checked.kind !== 'location')
+        throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid model path '${uri}'`);
       const root = checked.root.replace(/^file:\/\//, '');
       return scopedArtifactStore(new LocalArtifactStore(root), checked.path);
     }

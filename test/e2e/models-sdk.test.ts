@@ -17,8 +17,13 @@ interface Expected {
 
 async function fixtureFrame(): Promise<{ frame: Frame; expected: Expected }> {
   const expected = JSON.parse(await readFile(path.join(FIXTURE, 'expected.json'), 'utf8')) as Expected;
-  const records = expected.rows.map((r) => Object.fromEntries(expected.columns.map((c, i) => [c, r[i] ?? Number.NaN])));
-  return { frame: Frame.fromRecords(records, Object.fromEntries(expected.columns.map((c) => [c, 'double']))), expected };
+  const records = expected.rows.map((r) =>
+    Object.fromEntries(expected.columns.map((c, i) => [c, r[i] ?? Number.NaN])),
+  );
+  return {
+    frame: Frame.fromRecords(records, Object.fromEntries(expected.columns.map((c) => [c, 'double']))),
+    expected,
+  };
 }
 
 for (const mode of ['embedded', 'remote'] as const) {
@@ -29,7 +34,10 @@ for (const mode of ['embedded', 'remote'] as const) {
       const tmp = await tempDir();
       const env = { CAIRN_HOME: tmp.dir };
       if (mode === 'embedded') {
-        client = await connect(`sqlite:///${path.join(tmp.dir, 'cairn.db')}`, { env, artifactRoot: path.join(tmp.dir, 'artifacts') });
+        client = await connect(`sqlite:///${path.join(tmp.dir, 'cairn.db')}`, {
+          env,
+          artifactRoot: path.join(tmp.dir, 'artifacts'),
+        });
         cleanup = async () => {
           await client.close();
           await tmp.remove();
@@ -59,16 +67,30 @@ for (const mode of ['embedded', 'remote'] as const) {
       });
       await run.end();
       expect(logged.modelUri).toBe(`runs:/${run.id}/model`);
-      expect(logged.modelVersion).toMatchObject({ name: 'fraud-detector', version: '1', source: logged.modelUri, run_id: run.id });
+      expect(logged.modelVersion).toMatchObject({
+        name: 'fraud-detector',
+        version: '1',
+        source: logged.modelUri,
+        run_id: run.id,
+      });
 
       await client.registry.setAlias('fraud-detector', 'champion', '1');
       await client.registry.transitionStage('fraud-detector', '1', 'Production', false);
       const probability1 = expected.predict_proba.map((p) => p[1]!);
-      for (const uri of [logged.modelUri, 'models:/fraud-detector/1', 'models:/fraud-detector@champion', 'models:/fraud-detector/Production', 'models:/fraud-detector/latest']) {
+      for (const uri of [
+        logged.modelUri,
+        'models:/fraud-detector/1',
+        'models:/fraud-detector@champion',
+        'models:/fraud-detector/Production',
+        'models:/fraud-detector/latest',
+      ]) {
         const model = await client.loadModel(uri);
         try {
           expect(model.flavor, uri).toBe('xgboost');
-          expect(model.signature?.inputs?.map((c) => c.name), uri).toEqual(expected.columns);
+          expect(
+            model.signature?.inputs?.map((c) => c.name),
+            uri,
+          ).toEqual(expected.columns);
           const out = await model.predict(frame);
           const got = Array.from(out.get('prediction')!.values as Float32Array);
           got.forEach((v, i) => expect(Math.abs(v - probability1[i]!), `${uri} row ${i}`).toBeLessThan(1e-6));
@@ -93,10 +115,18 @@ for (const mode of ['embedded', 'remote'] as const) {
     });
 
     it('refuses URIs outside the allowed roots and unknown versions', async () => {
-      await expect(client.loadModel('file:///etc')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
-      await expect(client.loadModel('/proc/self/root')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
-      await expect(client.loadModel('models:/fraud-detector/99')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-      await expect(client.registry.createModelVersion({ name: 'fraud-detector', source: 'file:///etc/passwd' })).rejects.toMatchObject({
+      await expect(client.loadModel('file:///etc')).rejects.toMatchObject({
+        code: 'INVALID_PARAMETER_VALUE',
+      });
+      await expect(client.loadModel('/proc/self/root')).rejects.toMatchObject({
+        code: 'INVALID_PARAMETER_VALUE',
+      });
+      await expect(client.loadModel('models:/fraud-detector/99')).rejects.toMatchObject({
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      });
+      await expect(
+        client.registry.createModelVersion({ name: 'fraud-detector', source: 'file:///etc/passwd' }),
+      ).rejects.toMatchObject({
         code: 'INVALID_PARAMETER_VALUE',
       });
     });
