@@ -93,7 +93,8 @@ for (const mode of ['embedded', 'remote'] as const) {
           ).toEqual(expected.columns);
           const out = await model.predict(frame);
           const got = Array.from(out.get('prediction')!.values as Float32Array);
-          got.forEach((v, i) => expect(Math.abs(v - probability1[i]!), `${uri} row ${i}`).toBeLessThan(1e-6));
+          for (const [i, v] of got.entries())
+            expect(Math.abs(v - probability1[i]!), `${uri} row ${i}`).toBeLessThan(1e-6);
         } finally {
           await model.close();
         }
