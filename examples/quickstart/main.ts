@@ -2,7 +2,8 @@
  * The main job until the end-to-end example lands: a small tracked training run, logged embedded
  * (SQLite + local files under ./.cairn), then shown by `cairn server` over MLflow's REST API.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { startServer } from 'cairn';
 import { connect } from 'cairn/client';
 import { makeTransactions, trainLogisticRegression } from './train.js';
@@ -25,11 +26,10 @@ await run.logParams(params);
 const model = trainLogisticRegression(data, params, SEED, (epoch, m) => {
   run.logMetrics({ train_loss: m.loss, train_auc: m.auc }, epoch); // buffered: never waits on I/O
 });
-await writeFile(
-  '.cairn/feature_config.yaml',
-  `features: [${data.featureNames.join(', ')}]\nlabel: is_fraud\n`,
-);
-await run.logArtifact('.cairn/feature_config.yaml');
+const configFile = path.join(process.env['CAIRN_HOME'] || '.cairn', 'feature_config.yaml');
+await mkdir(path.dirname(configFile), { recursive: true });
+await writeFile(configFile, `features: [${data.featureNames.join(', ')}]\nlabel: is_fraud\n`);
+await run.logArtifact(configFile);
 await run.logDict({ weights: Array.from(model.weights), bias: model.bias }, 'model/weights.json');
 await run.end();
 console.log(`run ${run.id} finished: final train_auc ${model.auc.toFixed(4)}`);

@@ -3,6 +3,7 @@
  * pg) are imported only when `connect` opens an embedded store.
  */
 export { CairnError, type ErrorCode } from '../core/errors.js';
+export { type Column, type ColumnType, Frame } from '../core/frame.js';
 export type { ArtifactStore, FileInfo } from '../store/artifact-store.js';
 export { HttpArtifactStore, type HttpArtifactStoreOptions } from '../store/http-artifact-store.js';
 export type { TrackingService } from '../tracking/service.js';
@@ -21,6 +22,7 @@ export {
   type StartRunOptions,
 } from './client.js';
 export { type ConnectOptions, connect } from './connect.js';
+export type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
 export { type DatasetSpec, datasetDigest } from './dataset.js';
 export {
   type CapturedEnvironment,
