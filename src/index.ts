@@ -6,12 +6,6 @@ export { type BackendOptions, type Backends, openBackends } from './backends.js'
 export { CairnError, ERROR_STATUS, type ErrorCode } from './core/errors.js';
 export { type Column, type ColumnType, Frame } from './core/frame.js';
 export { safeArtifactPath } from './core/safe-path.js';
-export { type AppDeps, type AppOptions, buildApp } from './server/app.js';
-export { type RunningServer, type ServerOptions, startServer } from './server/start.js';
-export { openArtifactStore, scopedArtifactStore } from './store/artifact-backends.js';
-export type { ArtifactStore, FileInfo } from './store/artifact-store.js';
-export { artifactStoreForUri } from './store/artifact-uri.js';
-export { type MetadataDb, openMetadataDb } from './store/db.js';
 export { type CairnModel, loadModel, type SaveModelOptions, saveModel } from './models/model-dir.js';
 export { enforceSignature, inferSignature } from './models/signature.js';
 export type { ModelManifest, ModelSignature } from './models/types.js';
@@ -19,9 +13,15 @@ export { type ModelResolverDeps, type ResolvedModel, resolveModelUri } from './r
 export { type ModelUri, parseModelUri } from './registry/model-uri.js';
 export { RegistryService } from './registry/service.js';
 export type { ModelVersion, RegisteredModel } from './registry/types.js';
+export { type AppDeps, type AppOptions, buildApp } from './server/app.js';
+export { type RunningServer, type ServerOptions, startServer } from './server/start.js';
+export { openArtifactStore, scopedArtifactStore } from './store/artifact-backends.js';
+export type { ArtifactStore, FileInfo } from './store/artifact-store.js';
+export { artifactStoreForUri } from './store/artifact-uri.js';
+export { type MetadataDb, openMetadataDb } from './store/db.js';
 export { EventLog } from './store/events.js';
-export { LoggedModelService } from './tracking/logged-models-service.js';
 export { openTrackingStore } from './tracking/backends.js';
+export { LoggedModelService } from './tracking/logged-models-service.js';
 export {
   parseExperimentFilter,
   parseExperimentOrderBy,

@@ -22,7 +22,6 @@ export {
   type StartRunOptions,
 } from './client.js';
 export { type ConnectOptions, connect } from './connect.js';
-export type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
 export { type DatasetSpec, datasetDigest } from './dataset.js';
 export {
   type CapturedEnvironment,
@@ -31,5 +30,6 @@ export {
   ENVIRONMENT_ARTIFACT,
 } from './environment.js';
 export type { MetricBufferOptions } from './metric-buffer.js';
+export type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
 export { Run } from './run.js';
 export { currentRun, finish, init, log, type ModuleInitOptions } from './wandb.js';

@@ -5,12 +5,14 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // The third-party `mlflow` npm package (an MLflow REST client for Node.js, not written here).
 const MLflow = createRequire(import.meta.url)('mlflow') as new (o: { endpoint: string }) => MlflowClient;
 
-type Call = (args: Record<string, unknown>) => Promise<Record<string, any>>;
+// biome-ignore lint/suspicious/noExplicitAny: the client's responses are read by shape in the assertions.
+type Json = any;
+type Call = (args: Record<string, unknown>) => Promise<Record<string, Json>>;
 interface MlflowClient {
   Experiments: {
     create: Call;
     get: Call;
-    list: (a?: Record<string, unknown>) => Promise<Record<string, any>>;
+    list: (a?: Record<string, unknown>) => Promise<Record<string, Json>>;
     update: Call;
     delete: Call;
     restore: Call;
@@ -176,7 +178,7 @@ describe('cairn server driven by the mlflow npm client', () => {
     });
     const { status, body } = await s.json('GET', `/api/2.0/mlflow/runs/get?run_id=${run_id}`);
     expect(status).toBe(200);
-    const run = body['run'] as Record<string, any>;
+    const run = body['run'] as Record<string, Json>;
     expect(Object.keys(run).sort()).toEqual(['data', 'info', 'inputs', 'outputs']);
     expect(run['info']).toEqual({
       run_uuid: run_id,

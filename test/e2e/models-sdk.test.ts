@@ -119,20 +119,26 @@ for (const mode of ['embedded', 'remote'] as const) {
       const { frame, expected } = await fixtureFrame();
       const experimentId = (await client.tracking.ensureExperiment('logged-models-e2e')).experiment_id;
       const logged = await client.loggedModels.createLoggedModel({ experimentId, name: 'model' });
-      expect(logged.info.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/models/${logged.info.model_id}/artifacts`);
+      expect(logged.info.artifact_uri).toBe(
+        `mlflow-artifacts:/${experimentId}/models/${logged.info.model_id}/artifacts`,
+      );
       // Upload the files where MLflow's client puts them, then finalize, as log_model does.
       const store = await client.artifactsFor(logged.info.artifact_uri);
-      for (const file of ['MLmodel', 'model.json']) await store.put(file, await readFile(path.join(FIXTURE, 'json', file)));
+      for (const file of ['MLmodel', 'model.json'])
+        await store.put(file, await readFile(path.join(FIXTURE, 'json', file)));
       await client.loggedModels.finalizeLoggedModel(logged.info.model_id, 'LOGGED_MODEL_READY');
       const uri = `models:/${logged.info.model_id}`;
-      const version = await client.registry.createRegisteredModel({ name: 'from-logged' }).then(() =>
-        client.registry.createModelVersion({ name: 'from-logged', source: uri }),
-      );
+      const version = await client.registry
+        .createRegisteredModel({ name: 'from-logged' })
+        .then(() => client.registry.createModelVersion({ name: 'from-logged', source: uri }));
       for (const target of [uri, `models:/from-logged/${version.version}`]) {
         const model = await client.loadModel(target);
         const out = await model.predict(frame);
         // The fixture's MLmodel says XGBClassifier: class labels, and P(class 1) beside them.
-        expect(Array.from(out.get('probability')!.values as Float32Array)[0], target).toBeCloseTo(expected.predict_proba[0]![1]!, 6);
+        expect(Array.from(out.get('probability')!.values as Float32Array)[0], target).toBeCloseTo(
+          expected.predict_proba[0]![1]!,
+          6,
+        );
         await model.close();
       }
     });
