@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CairnError } from '../core/errors.js';
 import { parseRequest, wire } from '../server/request.js';
+import { historyBulkInterval } from './metric-sampling.js';
 import type { TrackingService } from './service.js';
 import { type Metric, RUN_STATUSES, VIEW_TYPES, type ViewType } from './types.js';
 import {
@@ -255,6 +256,31 @@ export function trackingRoutes(service: TrackingService) {
         ...(b.page_token ? { pageToken: b.page_token } : {}),
       });
       return pageToWire('runs', page.items.map(runToWire), page.nextPageToken);
+    });
+
+    app.get('/metrics/get-history-bulk-interval', async (req) => {
+      const q = parseRequest(
+        z.object({
+          run_ids: wire.stringList,
+          metric_key: wire.string,
+          start_step: wire.int64.optional(),
+          end_step: wire.int64.optional(),
+          max_results: wire.int32.optional(),
+        }),
+        req.query,
+      );
+      const metrics = await historyBulkInterval(service, {
+        runIds: q.run_ids,
+        key: q.metric_key,
+        ...(q.start_step !== undefined ? { startStep: q.start_step } : {}),
+        ...(q.end_step !== undefined ? { endStep: q.end_step } : {}),
+        ...(q.max_results !== undefined ? { maxResults: q.max_results } : {}),
+      });
+      return pageToWire(
+        'metrics',
+        metrics.map((m) => ({ ...metricToWire(m), run_id: m.run_id })),
+        undefined,
+      );
     });
 
     app.get('/metrics/get-history', async (req) => {
