@@ -53,7 +53,9 @@ export async function connect(uri?: string, options: ConnectOptions = {}): Promi
       artifactRoot: new HttpArtifactStore(url, { headers }),
     });
   }
-  const backends = await openBackends(target);
+  // Embedded SQLite writes metric batches in a writer thread, so flushing never runs a database
+  // transaction on the training loop's thread.
+  const backends = await openBackends(target, { writerThread: true });
   let artifactRoot: ArtifactStore;
   try {
     artifactRoot = await embeddedArtifactRoot(options.artifactRoot, env);

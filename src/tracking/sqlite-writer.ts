@@ -20,10 +20,14 @@ export class SqliteWriterThread {
 
   constructor(file: string) {
     this.worker = startThread(file);
+    // An idle writer must not keep a finished program alive (nor stop 'beforeExit' from firing):
+    // the thread holds the event loop only while batches are in flight.
+    this.worker.unref();
     this.worker.on('message', (reply: WriterReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (reply.error) p.reject(new CairnError(reply.error.code, reply.error.message));
       else p.resolve();
     });
@@ -41,6 +45,7 @@ export class SqliteWriterThread {
     const id = this.nextId++;
     const { packed, transfer } = packBatch(batch);
     return new Promise<void>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, runId, batch: packed }, transfer);
     });
@@ -50,6 +55,7 @@ export class SqliteWriterThread {
   async close(): Promise<void> {
     if (this.failure) return;
     const done = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.ref();
     this.worker.postMessage('close');
     await done;
   }
