@@ -17,7 +17,8 @@ const KEEP_FLOATS = 1 << 16;
 const PARAMS = ['output_margin', 'iteration_range', 'validate_features'];
 
 /**
- * The `xgboost` flavor: XGBoost's JSON and UBJ model files, scored in TypeScript.
+ * The `xgboost` flavor: XGBoost's JSON and UBJ model files, and XGBoost 1.x's legacy binary ones
+ * (MLflow's `model.xgb` before XGBoost 2), scored in TypeScript.
  *
  * Output columns, following what MLflow's pyfunc returns for the model's class:
  * - classifiers (`model_class` names a `…Classifier`): `prediction` (long) is the class label

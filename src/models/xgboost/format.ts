@@ -1,4 +1,5 @@
 import { invalidParam } from '../../core/errors.js';
+import { decodeLegacyBinary, hasMagic, looksLegacyWithoutMagic } from './legacy-binary.js';
 import { decodeUbjson, type UbjValue } from './ubjson.js';
 
 const OPEN_BRACE = 0x7b;
@@ -7,20 +8,20 @@ const CLOSE_BRACE = 0x7d;
 
 /**
  * An XGBoost model file's document, by content rather than by name (MLflow's `model.xgb` is UBJ
- * since XGBoost 2 but the deprecated binary format before): JSON and UBJ both open with `{`, and
- * JSON continues with a quote or whitespace where UBJ has a length marker. Anything else, such as
- * the deprecated binary format (`binf…`), is refused with a message naming the formats to use.
+ * since XGBoost 2 but the legacy binary format before): JSON and UBJ both open with `{`, and
+ * JSON continues with a quote or whitespace where UBJ has a length marker. XGBoost 1.x's legacy
+ * binary format (`binf…`, or without that magic as very old versions wrote it) is decoded into the same document
+ * shape as JSON. Anything else is refused with a message naming the formats Cairn reads.
  */
 export function decodeModelBytes(bytes: Uint8Array): UbjValue {
+  if (hasMagic(bytes)) return decodeLegacyBinary(bytes);
   let i = 0;
   while (i < bytes.length && isSpace(bytes[i]!)) i++;
   if (bytes[i] !== OPEN_BRACE) {
-    const binf = bytes.length >= 4 && String.fromCharCode(...bytes.subarray(0, 4)) === 'binf';
+    if (looksLegacyWithoutMagic(bytes)) return decodeLegacyBinary(bytes);
     throw invalidParam(
-      `Not an XGBoost JSON or UBJ model${binf ? " (it is XGBoost's deprecated binary format)" : ''}: ` +
-        'Cairn scores only the JSON and UBJ formats. Re-save the model with ' +
-        "booster.save_model('model.json') or 'model.ubj' (XGBoost >= 1.6), or log it with " +
-        "mlflow.xgboost.log_model(..., model_format='json').",
+      "Not an XGBoost model: Cairn reads XGBoost's JSON and UBJ formats and the legacy binary " +
+        "format of XGBoost 1.x (save_model to 'model.json', 'model.ubj', or 'model.xgb'/'.bin').",
     );
   }
   let j = i + 1;

@@ -172,11 +172,11 @@ describe('parseXgbModel and the scorer on hand-made trees', () => {
 });
 
 describe('parseXgbModel refuses what it cannot score faithfully', () => {
-  it("refuses XGBoost's deprecated binary format and other non-models, naming JSON and UBJ", () => {
+  it('refuses a truncated legacy binary model and other non-models, naming the formats it reads', () => {
     const legacy = Uint8Array.from([0x62, 0x69, 0x6e, 0x66, 0, 0, 0, 0x3f]);
-    expect(() => parseXgbModel(legacy)).toThrow(/deprecated binary format.*JSON and UBJ/);
+    expect(() => parseXgbModel(legacy)).toThrow(/Malformed XGBoost legacy binary model: truncated/);
     expect(() => parseXgbModel(new TextEncoder().encode('hello'))).toThrow(
-      /Not an XGBoost JSON or UBJ model/,
+      /Not an XGBoost model: .*JSON and UBJ/,
     );
     expect(() => parseXgbModel(new TextEncoder().encode('{"learner": '))).toThrow(/Malformed XGBoost JSON/);
     expect(() => parseXgbModel(new TextEncoder().encode('{}'))).toThrow(/'learner' is missing/);

@@ -4,7 +4,7 @@ import { decodeModelBytes, parseLenientJson } from './format.js';
 import { type Objective, objectiveOf } from './objectives.js';
 import type { UbjValue } from './ubjson.js';
 
-/** An XGBoost model, parsed from its JSON or UBJ form. */
+/** An XGBoost model, parsed from its JSON, UBJ or legacy binary form. */
 export interface XgbModel {
   readonly objective: Objective;
   readonly booster: 'gbtree' | 'dart';
@@ -37,8 +37,10 @@ type Obj = { [key: string]: UbjValue };
 type Nums = ArrayLike<number>;
 
 /**
- * Parses an XGBoost model file: JSON (`save_model('m.json')`) or UBJ (`m.ubj`, and `.xgb` since
- * XGBoost 2). The deprecated binary format (XGBoost 1.x `.xgb`/`.bst`/`.model`) is refused.
+ * Parses an XGBoost model file: JSON (`save_model('m.json')`), UBJ (`m.ubj`, and `.xgb` since
+ * XGBoost 2), or XGBoost 1.x's legacy binary format (any other name: `.xgb`/`.bin`/`.model`),
+ * which `decodeLegacyBinary` turns into the JSON document's shape, so all three share the checks
+ * and the scorer. (The binary format stores no feature names, and only major.minor as version.)
  */
 export function parseXgbModel(bytes: Uint8Array): XgbModel {
   return modelFromDocument(decodeModelBytes(bytes));
