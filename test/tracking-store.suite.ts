@@ -283,6 +283,94 @@ export function trackingSuite(name: string, open: () => Promise<SuiteTarget>): v
       );
     });
 
+    it('orders by a metric the filter does not name: numbers, then NaN, then missing, on every page', async () => {
+      const exp = await svc.createExperiment({ name: unique('order-metric') });
+      const values: Array<number | undefined> = [
+        0.5,
+        undefined,
+        Number.NaN,
+        0.9,
+        0.1,
+        undefined,
+        0.7,
+        Number.NaN,
+        0.3,
+      ];
+      for (const [i, v] of values.entries()) {
+        const run = await svc.createRun({ experimentId: exp, runName: `o${i}`, startTime: 1000 + i });
+        const metrics =
+          v === undefined
+            ? [{ key: 'other', value: 1, timestamp: 1, step: 0 }]
+            : [{ key: 'score', value: v, timestamp: 1, step: 0 }];
+        await svc.logBatch(run.info.run_id, {
+          metrics,
+          params: [{ key: 'kind', value: i % 2 ? 'odd' : 'even' }],
+        });
+      }
+      const pages = async (orderBy: string[], filter = '') => {
+        const names: string[] = [];
+        let token: string | undefined;
+        do {
+          const page = await svc.searchRuns({
+            experimentIds: [exp],
+            orderBy,
+            filter,
+            maxResults: 2,
+            ...(token ? { pageToken: token } : {}),
+          });
+          names.push(...page.items.map((r) => r.info.run_name));
+          token = page.nextPageToken;
+        } while (token);
+        return names;
+      };
+      // Ties (NaN, missing) fall back to start_time DESC.
+      expect(await pages(['metrics.score DESC'])).toEqual([
+        'o3',
+        'o6',
+        'o0',
+        'o8',
+        'o4',
+        'o7',
+        'o2',
+        'o5',
+        'o1',
+      ]);
+      expect(await pages(['metrics.score ASC'])).toEqual([
+        'o4',
+        'o8',
+        'o0',
+        'o6',
+        'o3',
+        'o7',
+        'o2',
+        'o5',
+        'o1',
+      ]);
+      expect(await pages(['metrics.score DESC'], "params.kind = 'even'")).toEqual([
+        'o6',
+        'o0',
+        'o8',
+        'o4',
+        'o2',
+      ]);
+      const big = await svc.searchRuns({
+        experimentIds: [exp],
+        orderBy: ['metrics.score DESC'],
+        maxResults: 100,
+      });
+      expect(big.items.map((r) => r.info.run_name)).toEqual([
+        'o3',
+        'o6',
+        'o0',
+        'o8',
+        'o4',
+        'o7',
+        'o2',
+        'o5',
+        'o1',
+      ]);
+    });
+
     it('searches runs by metric, param, tag and attribute, ordered and paged', async () => {
       const exp = await svc.createExperiment({ name: unique('search-runs') });
       const ids: string[] = [];

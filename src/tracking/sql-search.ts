@@ -74,6 +74,13 @@ function asNumber(v: Comparison['value']): number {
   return v;
 }
 
+/** Metric values compare as doubles: ±Infinity are values too (the store never compares NaN). */
+function asMetricNumber(v: Comparison['value']): number {
+  if (typeof v !== 'number' || Number.isNaN(v))
+    throw invalid(`Expected a number in search, got ${String(v)}`);
+  return v;
+}
+
 function asString(v: Comparison['value']): string {
   if (typeof v !== 'string') throw invalid(`Expected a string in search, got ${String(v)}`);
   return v;
@@ -157,7 +164,7 @@ function integerMatch(col: Expr, c: Comparison): Cond {
 
 /** A metric clause against the latest_metrics row aliased `alias`. NaN only satisfies `!=`. */
 function metricMatch(alias: string, c: Comparison): Cond {
-  const v = asNumber(c.value);
+  const v = asMetricNumber(c.value);
   const value = sql.ref(`${alias}.value`);
   const nan = sql.ref(`${alias}.is_nan`);
   if (c.op === '!=') return sql`(${nan} = 1 OR ${value} <> ${v})`;

@@ -4,7 +4,8 @@ import type { MetadataDb } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { decodePageToken, encodePageToken, trackingErrors } from './errors.js';
 import { latestPerKey, loadExperiments, loadRuns, RUN_COLUMNS, type RunRecord } from './sql-rows.js';
-import { applyExperimentFilter, applyExperimentOrder, applyRunFilter, applyRunOrder } from './sql-search.js';
+import { searchRunRows } from './sql-run-search.js';
+import { applyExperimentFilter, applyExperimentOrder } from './sql-search.js';
 import type {
   ExperimentSearch,
   HistoryQuery,
@@ -299,14 +300,7 @@ export class SqlTrackingStore implements TrackingStore {
     const offset = decodePageToken(q.pageToken);
     const expIds = q.experimentIds.map(toIntId).filter((x): x is number => x !== undefined);
     if (expIds.length === 0) return { items: [] };
-    let qb = this.db.selectFrom('runs').select(RUN_COLUMNS).where('runs.experiment_id', 'in', expIds);
-    qb = applyLifecycle(qb, 'runs.lifecycle_stage', q.viewType);
-    qb = applyRunFilter(qb, q.filter, this.handle.dialect);
-    qb = applyRunOrder(qb, q.orderBy, this.handle.dialect, { filter: q.filter, experimentIds: expIds });
-    const rows = (await qb
-      .limit(q.maxResults + 1)
-      .offset(offset)
-      .execute()) as RunRecord[];
+    const rows = await searchRunRows(this.db, this.handle.dialect, q, expIds, offset, q.maxResults + 1);
     const runs = await loadRuns(this.db, rows.slice(0, q.maxResults));
     return withToken(runs, rows.length > q.maxResults ? offset + q.maxResults : undefined);
   }
