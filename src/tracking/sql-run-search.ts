@@ -24,7 +24,7 @@ export async function searchRunRows(
   const first = q.orderBy[0];
   const required =
     first?.entity === 'metric' && q.filter.clauses.some((c) => c.entity === 'metric' && c.key === first.key);
-  if (!first || first.entity !== 'metric' || required) {
+  if (first?.entity !== 'metric' || required) {
     return (await base(db, dialect, q, experimentIds, q.filter)
       .limit(limit)
       .offset(offset)
