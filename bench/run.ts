@@ -8,6 +8,7 @@ const BENCHES: Record<
 > = {
   tracking: () => import('./tracking.js'),
   models: () => import('./models.js'),
+  serving: () => import('./serving.js'),
 };
 
 export interface BenchOptions {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerModelsCommand } from './models.js';
+import { registerServeCommand } from './serve.js';
 import { registerServerCommand } from './server.js';
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
 
 registerServerCommand(program);
 registerModelsCommand(program);
+registerServeCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { code?: string; message?: string };

@@ -1,0 +1,84 @@
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { CairnError } from '../core/errors.js';
+import { startServing } from '../serving/server.js';
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  maxBatchSize?: string;
+  maxLatencyMs?: string;
+  maxQueue?: string;
+  timeoutMs?: string;
+  batching: boolean;
+  allowCodeModels?: boolean;
+  trackingUri?: string;
+  modelName?: string;
+}
+
+function int(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new CairnError('INVALID_PARAMETER_VALUE', `--${flag} must be an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+const isDirectory = (p: string) =>
+  stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+
+/** `cairn serve <model-uri | model-dir>`: the scoring server. SIGTERM/SIGINT drain, then exit 0. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve <model>')
+    .description('serve a model (models:/name@alias, runs:/<id>/model, or a model directory) over HTTP')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'port (0 picks a free one)', '8080')
+    .option('--max-batch-size <rows>', 'most rows per predict call (default 256)')
+    .option('--max-latency-ms <ms>', 'longest rows wait for a batch while the model is busy (default 5)')
+    .option('--max-queue <requests>', 'most requests queued or running; past it 503 (default 1024)')
+    .option('--timeout-ms <ms>', 'per-request deadline; past it 504 (default 30000)')
+    .option('--no-batching', 'score each request on its own')
+    .option('--allow-code-models', 'load model flavors that run code from the model directory (js)')
+    .option('--model-name <name>', 'model name for the Open Inference Protocol routes')
+    .option(
+      '--tracking-uri <uri>',
+      'store or server resolving the model URI (default $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, ./.cairn)',
+    )
+    .action(async (model: string, flags: ServeFlags) => {
+      const local = await isDirectory(model);
+      const handle = await startServing({
+        ...(local ? { modelDir: model } : { modelUri: model }),
+        host: flags.host,
+        port: int('port', flags.port, 0),
+        maxBatchSize: int('max-batch-size', flags.maxBatchSize, 1),
+        maxLatencyMs: int('max-latency-ms', flags.maxLatencyMs, 0),
+        maxQueue: int('max-queue', flags.maxQueue, 1),
+        timeoutMs: int('timeout-ms', flags.timeoutMs, 1),
+        batching: flags.batching,
+        allowCode: flags.allowCodeModels ?? false,
+        ...(flags.trackingUri ? { trackingUri: flags.trackingUri } : {}),
+        ...(flags.modelName ? { modelName: flags.modelName } : {}),
+      });
+      const version = handle.id.version ? ` (version ${handle.id.version})` : '';
+      process.stdout.write(`Serving ${handle.id.uri}${version} at ${handle.url}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`cairn serve: ${signal}: draining in-flight requests\n`);
+        handle.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            process.stderr.write(`cairn serve: shutdown failed: ${(e as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

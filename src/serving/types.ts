@@ -1,0 +1,39 @@
+import type { Frame } from '../core/frame.js';
+import type { ModelManifest, ModelSignature } from '../models/types.js';
+
+/**
+ * What serving needs of a model: a loaded `CairnModel` (or the SDK's handle) fits, and so does any
+ * object with `predict`, which is how tests pass a stub.
+ */
+export interface ServableModel {
+  predict(inputs: Frame, params?: Record<string, unknown>): Promise<Frame>;
+  readonly signature?: ModelSignature;
+  readonly manifest?: ModelManifest;
+  readonly flavor?: string;
+  /** The registry version the model came from, when it came from the registry. */
+  readonly modelVersion?: { name: string; version: string | number };
+  close?(): Promise<void>;
+}
+
+/** Who answered: the headers every response carries, and the labels of the metrics. */
+export interface ModelIdentity {
+  /** The URI (or directory) the model was loaded from. */
+  uri: string;
+  /** The name used by the Open Inference Protocol routes. */
+  name: string;
+  /** The registry version, when known. */
+  version?: string;
+}
+
+export interface BatchingOptions {
+  /** Most rows in one predict call (default 256). A bigger request is split. */
+  maxBatchSize: number;
+  /** Longest a queued row waits for a batch to form (default 5 ms). */
+  maxLatencyMs: number;
+  /** Most requests admitted (queued or running) at once; past it, 503 (default 1024). */
+  maxQueue: number;
+  /** Per-request deadline (default 30 s); past it, 504 DEADLINE_EXCEEDED. */
+  timeoutMs: number;
+  /** Merge rows of concurrent requests into one predict call (default true). */
+  batching: boolean;
+}
