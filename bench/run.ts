@@ -9,6 +9,7 @@ const BENCHES: Record<
   tracking: () => import('./tracking.js'),
   models: () => import('./models.js'),
   serving: () => import('./serving.js'),
+  gbdt: () => import('./gbdt.js'),
 };
 
 export interface BenchOptions {
