@@ -37,3 +37,26 @@ export interface BatchingOptions {
   /** Merge rows of concurrent requests into one predict call (default true). */
   batching: boolean;
 }
+
+/** One answered request, as the inference log stores it (monitoring reads it with the feedback). */
+export interface InferenceRecord {
+  /** The request id (the `x-request-id` header if the caller sent one, else generated). */
+  requestId: string;
+  /** Milliseconds since the epoch when the request arrived. */
+  time: number;
+  /** The route (deployment entry) that answered, e.g. `main`, `canary`, or `shadow:<name>`. */
+  route: string;
+  modelUri: string;
+  modelVersion?: string;
+  /** Input rows and output rows as records (JSON-safe). */
+  inputs: Array<Record<string, unknown>>;
+  outputs: Array<Record<string, unknown>>;
+  latencyMs: number;
+  status: number;
+}
+
+/** Where serving sends its records: never on the request path (implementations buffer and batch). */
+export interface InferenceSink {
+  record(entry: InferenceRecord): void;
+  close(): Promise<void>;
+}
