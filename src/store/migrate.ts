@@ -5,6 +5,7 @@ import * as m001 from './migrations/001-tracking.js';
 import * as m002 from './migrations/002-default-experiment.js';
 import * as m003 from './migrations/003-registry.js';
 import * as m004 from './migrations/004-logged-models.js';
+import * as m005 from './migrations/005-inference-log.js';
 
 type VersionedMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '002-default-experiment': m002,
   '003-registry': m003,
   '004-logged-models': m004,
+  '005-inference-log': m005,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -214,3 +214,29 @@ export interface Database {
   logged_model_tags: LoggedModelTagsTable;
   run_outputs: RunOutputsTable;
 }
+
+/** One logged inference (serving's `InferenceRecord`); inputs and outputs are JSON text. */
+export interface InferenceLogTable {
+  id: Generated<number>;
+  request_id: string;
+  time: number;
+  route: string;
+  model_uri: string;
+  model_version: string | null;
+  inputs: string;
+  outputs: string;
+  latency_ms: number;
+  status: number;
+}
+
+/** A ground-truth label posted for a request id (JSON text), at `time`. */
+export interface InferenceFeedbackTable {
+  request_id: string;
+  label: string;
+  time: number;
+}
+
+export interface Database {
+  inference_log: InferenceLogTable;
+  inference_feedback: InferenceFeedbackTable;
+}
