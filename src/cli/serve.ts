@@ -14,6 +14,8 @@ interface ServeFlags {
   allowCodeModels?: boolean;
   trackingUri?: string;
   modelName?: string;
+  inferenceLog?: string;
+  sampleRate?: string;
 }
 
 function int(flag: string, value: string | undefined, min: number): number | undefined {
@@ -23,6 +25,23 @@ function int(flag: string, value: string | undefined, min: number): number | und
     throw new CairnError('INVALID_PARAMETER_VALUE', `--${flag} must be an integer >= ${min}, got '${value}'`);
   return n;
 }
+
+function rate(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `--sample-rate must be a number from 0 to 1, got '${value}'`,
+    );
+  return n;
+}
+
+const isDeploymentFile = (p: string) =>
+  /\.(ya?ml|json)$/i.test(p) &&
+  stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 
 const isDirectory = (p: string) =>
   stat(p).then(
@@ -34,7 +53,9 @@ const isDirectory = (p: string) =>
 export function registerServeCommand(program: Command): void {
   program
     .command('serve <model>')
-    .description('serve a model (models:/name@alias, runs:/<id>/model, or a model directory) over HTTP')
+    .description(
+      'serve a model (models:/name@alias, runs:/<id>/model, a model directory) or a deployment file (deployment.yaml: routes, shadow, sticky) over HTTP',
+    )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port (0 picks a free one)', '8080')
     .option('--max-batch-size <rows>', 'most rows per predict call (default 256)')
@@ -45,26 +66,39 @@ export function registerServeCommand(program: Command): void {
     .option('--allow-code-models', 'load model flavors that run code from the model directory (js)')
     .option('--model-name <name>', 'model name for the Open Inference Protocol routes')
     .option(
+      '--inference-log <store-uri>',
+      'keep each request and answer in this store (sqlite:///…, postgresql://…); enables POST /feedback',
+    )
+    .option('--sample-rate <0..1>', 'share of requests the inference log keeps (default 1)')
+    .option(
       '--tracking-uri <uri>',
       'store or server resolving the model URI (default $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, ./.cairn)',
     )
     .action(async (model: string, flags: ServeFlags) => {
-      const local = await isDirectory(model);
+      const deployment = await isDeploymentFile(model);
+      const local = !deployment && (await isDirectory(model));
       const handle = await startServing({
-        ...(local ? { modelDir: model } : { modelUri: model }),
+        ...(deployment ? { deployment: model } : local ? { modelDir: model } : { modelUri: model }),
         host: flags.host,
         port: int('port', flags.port, 0),
         maxBatchSize: int('max-batch-size', flags.maxBatchSize, 1),
         maxLatencyMs: int('max-latency-ms', flags.maxLatencyMs, 0),
         maxQueue: int('max-queue', flags.maxQueue, 1),
         timeoutMs: int('timeout-ms', flags.timeoutMs, 1),
-        batching: flags.batching,
+        ...(flags.batching ? {} : { batching: false }),
         allowCode: flags.allowCodeModels ?? false,
         ...(flags.trackingUri ? { trackingUri: flags.trackingUri } : {}),
         ...(flags.modelName ? { modelName: flags.modelName } : {}),
+        ...(flags.inferenceLog ? { inferenceLog: flags.inferenceLog } : {}),
+        ...(flags.sampleRate !== undefined ? { sampleRate: rate(flags.sampleRate) } : {}),
       });
-      const version = handle.id.version ? ` (version ${handle.id.version})` : '';
-      process.stdout.write(`Serving ${handle.id.uri}${version} at ${handle.url}\n`);
+      const what = handle.routes
+        .map(
+          (r) =>
+            `${deployment ? `${r.name}=` : ''}${r.id.uri}${r.id.version ? ` (version ${r.id.version})` : ''}`,
+        )
+        .join(', ');
+      process.stdout.write(`Serving ${what} at ${handle.url}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

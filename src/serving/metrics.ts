@@ -52,6 +52,9 @@ export class ServingMetrics {
   private readonly requests = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   private readonly batchSize = new Histogram(BATCH_BUCKETS);
+  private readonly byRoute = new Map<string, number>();
+  private readonly shadow = new Map<string, number>();
+  private readonly reloads = new Map<string, number>();
 
   constructor(
     /** The labels naming the model version that answers: `{model, version}`. */
@@ -71,6 +74,24 @@ export class ServingMetrics {
       this.latency.set(lkey, h);
     }
     h.observe(seconds);
+  }
+
+  /** A request answered by deployment route `route` with model `version`. */
+  observeRoute(route: string, version: string | undefined): void {
+    const key = labelText({ deployment_route: route, version: version ?? '' });
+    this.byRoute.set(key, (this.byRoute.get(key) ?? 0) + 1);
+  }
+
+  /** Rows a shadow model answered `equal`ly or `different`ly from the main one (or `error`). */
+  observeShadow(shadow: string, result: 'equal' | 'different' | 'error', rows: number): void {
+    const key = labelText({ shadow, result });
+    this.shadow.set(key, (this.shadow.get(key) ?? 0) + rows);
+  }
+
+  /** A route swapped to a new model version. */
+  observeReload(route: string): void {
+    const key = labelText({ deployment_route: route });
+    this.reloads.set(key, (this.reloads.get(key) ?? 0) + 1);
   }
 
   observeBatch(rows: number): void {
@@ -96,6 +117,15 @@ export class ServingMetrics {
       '# HELP cairn_serving_queued_rows Rows waiting for a batch.',
       '# TYPE cairn_serving_queued_rows gauge',
       `cairn_serving_queued_rows{${model}} ${depth.rows}`,
+      '# HELP cairn_serving_route_requests_total Scoring requests answered, by deployment route and model version.',
+      '# TYPE cairn_serving_route_requests_total counter',
+      ...[...this.byRoute].map(([k, n]) => `cairn_serving_route_requests_total{${k}} ${n}`),
+      '# HELP cairn_serving_shadow_predictions_total Shadow prediction rows equal to, or different from, the main ones.',
+      '# TYPE cairn_serving_shadow_predictions_total counter',
+      ...[...this.shadow].map(([k, n]) => `cairn_serving_shadow_predictions_total{${k}} ${n}`),
+      '# HELP cairn_serving_reloads_total Hot reloads: a route swapped to a new model version.',
+      '# TYPE cairn_serving_reloads_total counter',
+      ...[...this.reloads].map(([k, n]) => `cairn_serving_reloads_total{${k}} ${n}`),
     ];
     return `${lines.join('\n')}\n`;
   }
