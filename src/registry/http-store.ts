@@ -1,6 +1,6 @@
 import { CairnError } from '../core/errors.js';
+import { optional, restCall } from '../store/rest-client.js';
 import type { KeyValue, Page } from '../tracking/types.js';
-import { wireError } from '../tracking/wire.js';
 import type { NewModelVersion, NewRegisteredModel, RegistrySearch, RegistryStore } from './store.js';
 import type { ModelVersion, RegisteredModel, Stage } from './types.js';
 import { modelVersionFromWire, registeredModelFromWire } from './wire.js';
@@ -33,7 +33,7 @@ export class HttpRegistryStore implements RegistryStore {
   }
 
   async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
-    const res = await this.optional(this.call('GET', '/registered-models/get', { name }));
+    const res = await optional(this.call('GET', '/registered-models/get', { name }));
     return res ? registeredModelFromWire(res['registered_model']) : undefined;
   }
 
@@ -109,7 +109,7 @@ export class HttpRegistryStore implements RegistryStore {
   }
 
   async getModelVersion(name: string, version: string): Promise<ModelVersion | undefined> {
-    const res = await this.optional(this.call('GET', '/model-versions/get', { name, version }));
+    const res = await optional(this.call('GET', '/model-versions/get', { name, version }));
     return res ? modelVersionFromWire(res['model_version']) : undefined;
   }
 
@@ -152,57 +152,15 @@ export class HttpRegistryStore implements RegistryStore {
   }
 
   async getDownloadUri(name: string, version: string): Promise<string | undefined> {
-    const res = await this.optional(this.call('GET', '/model-versions/get-download-uri', { name, version }));
+    const res = await optional(this.call('GET', '/model-versions/get-download-uri', { name, version }));
     return res ? String(res['artifact_uri'] ?? '') : undefined;
   }
 
   async close(): Promise<void> {}
 
-  /** One REST call; a non-2xx answer becomes the CairnError the server described. */
-  private async call(method: Method, path: string, body: Body): Promise<Body> {
-    let url = this.base + path;
-    const headers: Record<string, string> = { ...this.headers, accept: 'application/json' };
-    const init: RequestInit = { method, headers };
-    if (method === 'GET') {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(body)) {
-        if (Array.isArray(v)) for (const item of v) qs.append(k, String(item));
-        else if (v !== undefined) qs.append(k, String(v));
-      }
-      url += `?${qs}`;
-    } else {
-      init.body = JSON.stringify(body);
-      headers['content-type'] = 'application/json';
-    }
-    let res: Response;
-    try {
-      res = await fetch(url, init);
-    } catch (e) {
-      throw new CairnError(
-        'TEMPORARILY_UNAVAILABLE',
-        `Could not reach the registry server at ${this.base}: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    const text = await res.text();
-    let json: unknown = {};
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      if (res.ok)
-        throw new CairnError('INTERNAL_ERROR', `The registry server answered ${path} with non-JSON text`);
-    }
-    if (!res.ok) throw wireError(res.status, json);
-    return json as Body;
-  }
-
-  private async optional(p: Promise<Body>): Promise<Body | undefined> {
-    try {
-      return await p;
-    } catch (e) {
-      if (e instanceof CairnError && e.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
-      throw e;
-    }
+  /** One REST call (src/store/rest-client.ts). */
+  private call(method: Method, path: string, body: Body): Promise<Body> {
+    return restCall(this.base, this.headers, method, path, body);
   }
 }
 

@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CairnError, type ErrorCode, invalidParam, notFound } from '../core/errors.js';
 import { joinArtifactPath, safeArtifactPath } from '../core/safe-path.js';
-import { wireError } from '../tracking/wire.js';
 import type { ArtifactStore, FileInfo } from './artifact-store.js';
+import { wireError } from './rest-client.js';
 
 /** Where a Cairn (or MLflow) server serves its artifact proxy. */
 export const ARTIFACT_PROXY_PATH = '/api/2.0/mlflow-artifacts/artifacts';

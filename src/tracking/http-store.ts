@@ -1,4 +1,4 @@
-import { CairnError } from '../core/errors.js';
+import { optional, restCall } from '../store/rest-client.js';
 import type {
   ExperimentSearch,
   HistoryQuery,
@@ -18,7 +18,7 @@ import type {
   Run,
   RunBatch,
 } from './types.js';
-import { experimentFromWire, metricFromWire, metricToWire, runFromWire, wireError } from './wire.js';
+import { experimentFromWire, metricFromWire, metricToWire, runFromWire } from './wire.js';
 
 type Body = Record<string, unknown>;
 
@@ -46,12 +46,12 @@ export class HttpTrackingStore implements TrackingStore {
   }
 
   async getExperiment(experimentId: string): Promise<Experiment | undefined> {
-    const res = await this.optional(this.call('GET', '/experiments/get', { experiment_id: experimentId }));
+    const res = await optional(this.call('GET', '/experiments/get', { experiment_id: experimentId }));
     return res ? experimentFromWire(res['experiment']) : undefined;
   }
 
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    const res = await this.optional(this.call('GET', '/experiments/get-by-name', { experiment_name: name }));
+    const res = await optional(this.call('GET', '/experiments/get-by-name', { experiment_name: name }));
     return res ? experimentFromWire(res['experiment']) : undefined;
   }
 
@@ -97,7 +97,7 @@ export class HttpTrackingStore implements TrackingStore {
   }
 
   async getRun(runId: string): Promise<Run | undefined> {
-    const res = await this.optional(this.call('GET', '/runs/get', { run_id: runId }));
+    const res = await optional(this.call('GET', '/runs/get', { run_id: runId }));
     return res ? runFromWire(res['run']) : undefined;
   }
 
@@ -158,47 +158,9 @@ export class HttpTrackingStore implements TrackingStore {
 
   async close(): Promise<void> {}
 
-  /** One REST call; a non-2xx answer becomes the CairnError the server described. */
-  private async call(method: 'GET' | 'POST', path: string, body: Body): Promise<Body> {
-    let url = this.base + path;
-    const init: RequestInit = { method, headers: { ...this.headers, accept: 'application/json' } };
-    if (method === 'GET') {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(body)) if (v !== undefined) qs.append(k, String(v));
-      url += `?${qs}`;
-    } else {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    let res: Response;
-    try {
-      res = await fetch(url, init);
-    } catch (e) {
-      throw new CairnError(
-        'TEMPORARILY_UNAVAILABLE',
-        `Could not reach the tracking server at ${this.base}: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    const text = await res.text();
-    let json: unknown = {};
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      if (res.ok)
-        throw new CairnError('INTERNAL_ERROR', `The tracking server answered ${path} with non-JSON text`);
-    }
-    if (!res.ok) throw wireError(res.status, json);
-    return json as Body;
-  }
-
-  private async optional(p: Promise<Body>): Promise<Body | undefined> {
-    try {
-      return await p;
-    } catch (e) {
-      if (e instanceof CairnError && e.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
-      throw e;
-    }
+  /** One REST call (src/store/rest-client.ts). */
+  private call(method: 'GET' | 'POST', path: string, body: Body): Promise<Body> {
+    return restCall(this.base, this.headers, method, path, body);
   }
 }
 

@@ -1,9 +1,9 @@
 import { CairnError } from '../core/errors.js';
+import { restCall } from '../store/rest-client.js';
 import type { LoggedModelSearch, LoggedModelStore, NewLoggedModel } from './logged-models-store.js';
 import type { LoggedModel, LoggedModelStatus } from './logged-models-types.js';
 import { loggedModelFromWire } from './logged-models-wire.js';
 import type { KeyValue, ModelOutput, Page } from './types.js';
-import { wireError } from './wire.js';
 
 type Body = Record<string, unknown>;
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -85,37 +85,9 @@ export class HttpLoggedModelStore implements LoggedModelStore {
     await this.call('POST', '/runs/outputs', { run_id: runId, models: outputs });
   }
 
-  /** One REST call; a non-2xx answer becomes the CairnError the server described. */
-  private async call(method: Method, path: string, body: Body): Promise<Body> {
-    let url = this.base + path;
-    const headers: Record<string, string> = { ...this.headers, accept: 'application/json' };
-    const init: RequestInit = { method, headers };
-    if (method === 'GET') {
-      url += `?${new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]))}`;
-    } else {
-      init.body = JSON.stringify(body);
-      headers['content-type'] = 'application/json';
-    }
-    let res: Response;
-    try {
-      res = await fetch(url, init);
-    } catch (e) {
-      throw new CairnError(
-        'TEMPORARILY_UNAVAILABLE',
-        `Could not reach the tracking server at ${this.base}: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    const text = await res.text();
-    let json: unknown = {};
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      if (res.ok)
-        throw new CairnError('INTERNAL_ERROR', `The tracking server answered ${path} with non-JSON text`);
-    }
-    if (!res.ok) throw wireError(res.status, json);
-    return json as Body;
+  /** One REST call (src/store/rest-client.ts). */
+  private call(method: Method, path: string, body: Body): Promise<Body> {
+    return restCall(this.base, this.headers, method, path, body);
   }
 }
 

@@ -1,4 +1,3 @@
-import { CairnError, toErrorCode } from '../core/errors.js';
 import type { DatasetInput, Experiment, KeyValue, Metric, Run, RunInfo } from './types.js';
 
 /**
@@ -180,11 +179,4 @@ export function runFromWire(raw: unknown): Run {
       })),
     },
   };
-}
-
-export function wireError(status: number, body: unknown): CairnError {
-  const b = asObj(body);
-  const code = str(b['error_code']);
-  const message = str(b['message']) || `HTTP ${status}`;
-  return new CairnError(toErrorCode(code), message);
 }
