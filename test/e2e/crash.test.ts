@@ -108,5 +108,5 @@ describe('crash safety: kill -9 during concurrent log-batch writes', () => {
     expect(history.metrics?.length ?? 0).toBe(present.has(0) ? 500 : 0);
     again.kill('SIGTERM');
     expect(await exitCode(again)).toBe(0);
-  });
+  }, 120_000); // two server start-ups from source, on a loaded machine
 });
