@@ -26,7 +26,7 @@ describe('crash safety: kill -9 during concurrent log-batch writes', () => {
       ]);
     const server = start();
     cleanups.push(async () => void server.kill('SIGKILL'));
-    const [, url] = await waitForOutput(server, /listening on (http:\/\/\S+)/);
+    const [, url] = await waitForOutput(server, /listening on (http:\/\/\S+)/, 60_000);
     const post = (route: string, body: unknown) =>
       fetch(`${url}/api/2.0/mlflow/${route}`, {
         method: 'POST',
@@ -97,7 +97,7 @@ describe('crash safety: kill -9 during concurrent log-batch writes', () => {
     // And a restarted server serves it.
     const again = start();
     cleanups.push(async () => void again.kill('SIGKILL'));
-    const [, url2] = await waitForOutput(again, /listening on (http:\/\/\S+)/);
+    const [, url2] = await waitForOutput(again, /listening on (http:\/\/\S+)/, 60_000);
     const history = (await (
       await fetch(
         `${url2}/api/2.0/mlflow/metrics/get-history?run_id=${runs[0]}&metric_key=b0&max_results=1000`,
