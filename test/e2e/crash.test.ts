@@ -29,6 +29,7 @@ describe('crash safety: kill -9 during concurrent log-batch writes', () => {
     const [, url] = await waitForOutput(server, /listening on (http:\/\/\S+)/, 60_000);
     const post = (route: string, body: unknown) =>
       fetch(`${url}/api/2.0/mlflow/${route}`, {
+        signal: AbortSignal.timeout(10_000),
         method: 'POST',
         body: JSON.stringify(body),
         headers: { 'content-type': 'application/json' },
@@ -106,7 +107,7 @@ describe('crash safety: kill -9 during concurrent log-batch writes', () => {
       metrics?: unknown[];
     };
     expect(history.metrics?.length ?? 0).toBe(present.has(0) ? 500 : 0);
-    again.kill('SIGTERM');
-    expect(await exitCode(again)).toBe(0);
+    again.kill('SIGKILL'); // a graceful stop is server-cli.test.ts's concern
+    await exitCode(again);
   }, 120_000); // two server start-ups from source, on a loaded machine
 });

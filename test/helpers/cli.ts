@@ -44,9 +44,10 @@ export function waitForOutput(
   });
 }
 
+/** The child's exit code (null if a signal ended it); resolves at once if it has already exited. */
 export function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
 }
