@@ -15,6 +15,7 @@ export { RegistryService } from './registry/service.js';
 export type { ModelVersion, RegisteredModel } from './registry/types.js';
 export { type AppDeps, type AppOptions, buildApp } from './server/app.js';
 export { type RunningServer, type ServerOptions, startServer } from './server/start.js';
+export { type ServingHandle, type ServingOptions, startServing } from './serving/server.js';
 export { openArtifactStore, scopedArtifactStore } from './store/artifact-backends.js';
 export type { ArtifactStore, FileInfo } from './store/artifact-store.js';
 export { artifactStoreForUri } from './store/artifact-uri.js';
@@ -31,4 +32,5 @@ export {
 export { TrackingService } from './tracking/service.js';
 export type { TrackingStore } from './tracking/store.js';
 export * from './tracking/types.js';
+export * as gbdt from './training/gbdt/index.js';
 export { VERSION } from './version.js';
