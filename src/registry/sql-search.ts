@@ -11,6 +11,7 @@ import { type RawBuilder, type SqlBool, sql } from 'kysely';
 import { CairnError } from '../core/errors.js';
 import type { Dialect } from '../store/db.js';
 import type { Comparison, FilterTree, OrderTerm } from '../tracking/search-types.js';
+import { stringMatch } from '../tracking/sql-text-match.js';
 import { PROMPT_TAG } from './types.js';
 
 type Cond = RawBuilder<SqlBool>;
@@ -43,45 +44,6 @@ function column(target: Target, key: string): string {
   return col;
 }
 
-/** LIKE pattern pieces: `%` any run, `_` one character, `\x` the literal x. */
-function likePieces(pattern: string): Array<{ lit: string } | { wild: '%' | '_' }> {
-  const chars = [...pattern];
-  const out: Array<{ lit: string } | { wild: '%' | '_' }> = [];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '\\' && i + 1 < chars.length) out.push({ lit: chars[++i]! });
-    else if (c === '%' || c === '_') out.push({ wild: c });
-    else out.push({ lit: c });
-  }
-  return out;
-}
-
-function textMatch(col: Expr, c: Comparison, dialect: Dialect): Cond {
-  const value = c.value;
-  if (c.op === 'IN') {
-    if (!Array.isArray(value) || value.length === 0) throw invalid('Expected a non-empty list in search');
-    return sql<SqlBool>`${col} IN (${sql.join(value)})`;
-  }
-  if (typeof value !== 'string') throw invalid(`Expected a string in search, got ${String(value)}`);
-  if (c.op === '=' || c.op === '!=') return sql<SqlBool>`${col} ${sql.raw(SQL_OPS[c.op]!)} ${value}`;
-  const pieces = likePieces(value);
-  const like = pieces
-    .map((p) => ('wild' in p ? p.wild : '%_\\'.includes(p.lit) ? `\\${p.lit}` : p.lit))
-    .join('');
-  if (c.op === 'ILIKE') {
-    return dialect === 'postgres'
-      ? sql<SqlBool>`${col} ILIKE ${like}`
-      : sql<SqlBool>`${col} LIKE ${like} ESCAPE '\\'`;
-  }
-  if (c.op !== 'LIKE') throw invalid(`Comparator ${c.op} cannot compare strings`);
-  if (dialect === 'postgres') return sql<SqlBool>`${col} LIKE ${like}`;
-  // SQLite's LIKE ignores case; GLOB is its case-sensitive match.
-  const glob = pieces
-    .map((p) => ('wild' in p ? (p.wild === '%' ? '*' : '?') : '*?['.includes(p.lit) ? `[${p.lit}]` : p.lit))
-    .join('');
-  return sql<SqlBool>`${col} GLOB ${glob}`;
-}
-
 function numberMatch(col: Expr, c: Comparison): Cond {
   if (typeof c.value !== 'number' || !Number.isSafeInteger(c.value))
     throw invalid(`Expected an integer in search, got ${String(c.value)}`);
@@ -98,10 +60,10 @@ function tagRows(target: Target, key: string, match: Cond | undefined): Cond {
 }
 
 function condition(target: Target, c: Comparison, dialect: Dialect): Cond {
-  if (c.entity === 'tag') return tagRows(target, c.key, textMatch(sql.ref('t.value'), c, dialect));
+  if (c.entity === 'tag') return tagRows(target, c.key, stringMatch(sql.ref('t.value'), c, dialect));
   if (c.entity !== 'attribute') throw invalid(`Registry searches cannot filter on ${c.entity}s`);
   const col = column(target, c.key);
-  return TEXT_COLUMNS.has(col) ? textMatch(sql.ref(col), c, dialect) : numberMatch(sql.ref(col), c);
+  return TEXT_COLUMNS.has(col) ? stringMatch(sql.ref(col), c, dialect) : numberMatch(sql.ref(col), c);
 }
 
 /** MLflow's rule: a filter asks for prompts when it says `tags.mlflow.prompt.is_prompt` = 'true' (or != 'false'). */

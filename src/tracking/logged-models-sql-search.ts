@@ -14,6 +14,7 @@ import { CairnError } from '../core/errors.js';
 import type { Dialect } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { Comparison, FilterTree, OrderTerm } from './search-types.js';
+import { stringMatch } from './sql-text-match.js';
 
 export type LoggedModelQuery<O> = SelectQueryBuilder<Database, 'logged_models', O>;
 type Expr = RawBuilder<unknown>;
@@ -48,63 +49,6 @@ function compare(op: string): Expr {
 export function storedStatus(value: string): string {
   if (value === 'LOGGED_MODEL_UPLOAD_FAILED' || value === 'UPLOAD_FAILED') return 'FAILED';
   return value.startsWith('LOGGED_MODEL_') ? value.slice('LOGGED_MODEL_'.length) : value;
-}
-
-type Piece = { lit: string } | { wild: '%' | '_' };
-
-/** A LIKE pattern's pieces: `%` any run, `_` one character, `\` makes the next character literal. */
-function likePieces(pattern: string): Piece[] {
-  const chars = [...pattern];
-  const pieces: Piece[] = [];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '\\' && i + 1 < chars.length) pieces.push({ lit: chars[++i]! });
-    else pieces.push(c === '%' || c === '_' ? { wild: c } : { lit: c });
-  }
-  return pieces;
-}
-
-const likeText = (pattern: string): string =>
-  likePieces(pattern)
-    .map((p) => ('wild' in p ? p.wild : '%_\\'.includes(p.lit) ? `\\${p.lit}` : p.lit))
-    .join('');
-
-/** SQLite's only built-in case-sensitive wildcard match is GLOB. */
-const globText = (pattern: string): string =>
-  likePieces(pattern)
-    .map((p) => ('wild' in p ? (p.wild === '%' ? '*' : '?') : '*?['.includes(p.lit) ? `[${p.lit}]` : p.lit))
-    .join('');
-
-function asString(v: Comparison['value']): string {
-  if (typeof v !== 'string') throw invalid(`Expected a string in search, got ${String(v)}`);
-  return v;
-}
-
-function asList(v: Comparison['value']): string[] {
-  if (!Array.isArray(v) || v.length === 0) throw invalid('Expected a non-empty list of strings in search');
-  return v;
-}
-
-function stringMatch(col: Expr, c: Comparison, dialect: Dialect, map = (s: string) => s): Cond {
-  switch (c.op) {
-    case '=':
-    case '!=':
-      return sql`${col} ${compare(c.op)} ${map(asString(c.value))}`;
-    case 'IN':
-      return sql`${col} IN (${sql.join(asList(c.value).map(map))})`;
-    case 'NOT IN':
-      return sql`${col} NOT IN (${sql.join(asList(c.value).map(map))})`;
-    case 'LIKE':
-      return dialect === 'postgres'
-        ? sql`${col} LIKE ${likeText(asString(c.value))}`
-        : sql`${col} GLOB ${globText(asString(c.value))}`;
-    case 'ILIKE':
-      return dialect === 'postgres'
-        ? sql`${col} ILIKE ${likeText(asString(c.value))}`
-        : sql`${col} LIKE ${likeText(asString(c.value))} ESCAPE '\\'`;
-    default:
-      throw invalid(`Comparator ${c.op} cannot compare strings`);
-  }
 }
 
 /** An integer column against any finite number, sending only safe integers. */

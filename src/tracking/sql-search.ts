@@ -13,6 +13,7 @@ import { CairnError } from '../core/errors.js';
 import type { Dialect } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { Comparator, Comparison, FilterTree, OrderTerm } from './search-types.js';
+import { stringMatch } from './sql-text-match.js';
 
 export type RunQuery<O> = SelectQueryBuilder<Database, 'runs', O>;
 export type ExperimentQuery<O> = SelectQueryBuilder<Database, 'experiments', O>;
@@ -81,71 +82,8 @@ function asMetricNumber(v: Comparison['value']): number {
   return v;
 }
 
-function asString(v: Comparison['value']): string {
-  if (typeof v !== 'string') throw invalid(`Expected a string in search, got ${String(v)}`);
-  return v;
-}
-
-function asList(v: Comparison['value']): string[] {
-  if (!Array.isArray(v) || v.length === 0) throw invalid('Expected a non-empty list of strings in search');
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// LIKE patterns: `%` any run, `_` one character, `\` makes the next character literal.
-
-type Piece = { lit: string } | { wild: '%' | '_' };
-
-function likePieces(pattern: string): Piece[] {
-  const chars = [...pattern];
-  const pieces: Piece[] = [];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '\\' && i + 1 < chars.length) pieces.push({ lit: chars[++i]! });
-    else if (c === '%' || c === '_') pieces.push({ wild: c });
-    else pieces.push({ lit: c });
-  }
-  return pieces;
-}
-
-/** The pattern with every literal `%`, `_` and `\` escaped by a backslash (PostgreSQL's default escape). */
-function likeText(pattern: string): string {
-  return likePieces(pattern)
-    .map((p) => ('wild' in p ? p.wild : '%_\\'.includes(p.lit) ? `\\${p.lit}` : p.lit))
-    .join('');
-}
-
-/** The same pattern for SQLite's GLOB, the only case-sensitive wildcard match SQLite has built in. */
-function globText(pattern: string): string {
-  return likePieces(pattern)
-    .map((p) => ('wild' in p ? (p.wild === '%' ? '*' : '?') : '*?['.includes(p.lit) ? `[${p.lit}]` : p.lit))
-    .join('');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Predicates
-
-function stringMatch(col: Expr, c: Comparison, dialect: Dialect): Cond {
-  switch (c.op) {
-    case '=':
-    case '!=':
-      return sql`${col} ${opSql(c.op)} ${asString(c.value)}`;
-    case 'IN':
-      return sql`${col} IN (${sql.join(asList(c.value))})`;
-    case 'NOT IN':
-      return sql`${col} NOT IN (${sql.join(asList(c.value))})`;
-    case 'LIKE':
-      return dialect === 'postgres'
-        ? sql`${col} LIKE ${likeText(asString(c.value))}`
-        : sql`${col} GLOB ${globText(asString(c.value))}`;
-    case 'ILIKE':
-      return dialect === 'postgres'
-        ? sql`${col} ILIKE ${likeText(asString(c.value))}`
-        : sql`${col} LIKE ${likeText(asString(c.value))} ESCAPE '\\'`;
-    default:
-      throw invalid(`Comparator ${c.op} cannot compare strings`);
-  }
-}
 
 /** An exact comparison of an integer column with any finite number, sending only safe integers. */
 function integerMatch(col: Expr, c: Comparison): Cond {
