@@ -15,7 +15,7 @@ import {
   type EnvironmentContext,
 } from './environment.js';
 import type { MetricBufferOptions } from './metric-buffer.js';
-import type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
+import type { DownloadedModel, LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
 import { flattenConfig, keyValues, valueText } from './records.js';
 import { Run } from './run.js';
 
@@ -100,6 +100,16 @@ export class CairnClient {
     this.checkOpen();
     const { loadModel } = await import('./models.js');
     return loadModel(this.modelDeps(), uri, options);
+  }
+
+  /**
+   * Fetches the model directory a URI names into a new temporary directory (to load elsewhere,
+   * e.g. in worker threads); `remove()` deletes it.
+   */
+  async downloadModel(uri: string): Promise<DownloadedModel> {
+    this.checkOpen();
+    const { downloadModel } = await import('./models.js');
+    return downloadModel(this.modelDeps(), uri);
   }
 
   private modelDeps(): ModelResolverDeps {

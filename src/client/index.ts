@@ -30,6 +30,6 @@ export {
   ENVIRONMENT_ARTIFACT,
 } from './environment.js';
 export type { MetricBufferOptions } from './metric-buffer.js';
-export type { LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
+export type { DownloadedModel, LoadedModelHandle, LoggedModelResult, LogModelOptions } from './models.js';
 export { Run } from './run.js';
 export { currentRun, finish, init, log, type ModuleInitOptions } from './wandb.js';

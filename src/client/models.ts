@@ -119,30 +119,50 @@ export interface LoadedModelHandle extends CairnModel {
   readonly modelVersion?: ModelVersion;
 }
 
+/** A model directory fetched to local disk; `remove` deletes it. */
+export interface DownloadedModel {
+  dir: string;
+  /** The registry version the URI named, if any. */
+  modelVersion?: ModelVersion;
+  remove(): Promise<void>;
+}
+
+/** Resolves a model URI and fetches its model directory into a new temporary directory. */
+export async function downloadModel(deps: ModelResolverDeps, uri: string): Promise<DownloadedModel> {
+  const resolved = await resolveModelUri(uri, deps);
+  const dir = await mkdtemp(path.join(tmpdir(), 'cairn-model-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    const files = await downloadTree(resolved.store, '', dir);
+    if (files === 0) throw new CairnError('RESOURCE_DOES_NOT_EXIST', `No model files at '${uri}'`);
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return { dir, ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion } : {}), remove };
+}
+
 /** Resolves a model URI, fetches the model directory and loads it with its flavor. */
 export async function loadModel(
   deps: ModelResolverDeps,
   uri: string,
   options: { allowCode?: boolean } = {},
 ): Promise<LoadedModelHandle> {
-  const resolved = await resolveModelUri(uri, deps);
-  const dir = await mkdtemp(path.join(tmpdir(), 'cairn-model-'));
+  const fetched = await downloadModel(deps, uri);
   try {
-    const files = await downloadTree(resolved.store, '', dir);
-    if (files === 0) throw new CairnError('RESOURCE_DOES_NOT_EXIST', `No model files at '${uri}'`);
-    const model = await loadModelDir(dir, { allowCode: options.allowCode ?? false });
+    const model = await loadModelDir(fetched.dir, { allowCode: options.allowCode ?? false });
     return {
       ...model,
-      ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion } : {}),
+      ...(fetched.modelVersion ? { modelVersion: fetched.modelVersion } : {}),
       predict: (inputs, params) => model.predict(inputs, params),
       inputExample: () => model.inputExample(),
       close: async () => {
         await model.close();
-        await rm(dir, { recursive: true, force: true });
+        await fetched.remove();
       },
     };
   } catch (e) {
-    await rm(dir, { recursive: true, force: true });
+    await fetched.remove();
     throw e;
   }
 }
