@@ -71,6 +71,102 @@ describe('Batcher', () => {
   });
 });
 
+describe('Batcher: adaptive dispatch and worker capacity', () => {
+  it('at concurrency 1 never holds a request, even with a large learnt fixed cost', async () => {
+    const starts: number[] = [];
+    const b = new Batcher(
+      async (f) => {
+        starts.push(performance.now());
+        await sleep(4);
+        return f;
+      },
+      { maxBatchSize: 64, maxLatencyMs: 50 },
+    );
+    const delays: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t0 = performance.now();
+      await b.predict(rows(i));
+      delays.push(starts[i]! - t0);
+    }
+    expect(b.cost.coefficients()!.b).toBeGreaterThan(3); // it did learn that a call costs ~4 ms
+    expect(b.arrivals.at(performance.now())).toBe(0);
+    expect(Math.max(...delays)).toBeLessThan(3); // and still dispatched each at once
+  });
+
+  it('holds rows for a free worker when merging pays, within max latency', async () => {
+    const run = async (teach: boolean) => {
+      const m = doubling(20);
+      const b = new Batcher(m.predict, { maxBatchSize: 64, maxLatencyMs: 30 });
+      if (teach) {
+        b.cost.observe(1, 20); // b ≈ 20 ms per call, a ≈ 0
+        b.cost.observe(16, 20.2);
+        const now = performance.now();
+        for (let t = now - 20; t <= now; t += 1) b.arrivals.arrive(1, true, t); // 1 row/ms while busy
+      }
+      const t0 = performance.now();
+      const outs = [b.predict(rows(0))];
+      for (let i = 1; i < 4; i++) {
+        await sleep(2);
+        outs.push(b.predict(rows(i)));
+      }
+      const first = await outs[0]!;
+      const firstMs = performance.now() - t0;
+      expect(ys(first)).toEqual([0]);
+      expect((await Promise.all(outs)).map(ys)).toEqual([[0], [2], [4], [6]]);
+      return { calls: m.calls, firstMs };
+    };
+    const eager = await run(false);
+    expect(eager.calls[0]).toBe(1); // nothing learnt: the lone row goes at once
+    const held = await run(true);
+    expect(held.calls[0]).toBeGreaterThanOrEqual(2); // it waited for company
+    expect(held.firstMs).toBeLessThan(30 + 20 + 25); // max latency + one call, with slack
+  });
+
+  it('runs up to maxConcurrentBatches at once (one per worker thread)', async () => {
+    let running = 0;
+    let most = 0;
+    const b = new Batcher(
+      async (f) => {
+        most = Math.max(most, ++running);
+        await sleep(15);
+        running--;
+        return f;
+      },
+      { maxBatchSize: 8, maxLatencyMs: 1000, maxConcurrentBatches: 3 },
+    );
+    // Different params never merge: six batches of one row, at most three at a time.
+    await Promise.all([0, 1, 2, 3, 4, 5].map((x) => b.predict(rows(x), { k: x })));
+    expect(most).toBe(3);
+  });
+
+  it('aborts a running batch once all its requests passed their deadlines, not before', async () => {
+    const signals: AbortSignal[] = [];
+    const b = new Batcher(
+      (f, _p, o) =>
+        new Promise<Frame>((resolve, reject) => {
+          signals.push(o.signal!);
+          const t = setTimeout(() => resolve(f), 150);
+          o.signal?.addEventListener('abort', () => {
+            clearTimeout(t);
+            reject(new Error('aborted'));
+          });
+        }),
+      { maxBatchSize: 8, maxLatencyMs: 1 },
+    );
+    const t0 = performance.now();
+    await expect(withDeadline(20, (d) => b.predict(rows(1), undefined, d))).rejects.toThrow(/within 20 ms/);
+    await sleep(5);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(b.runningBatches).toBe(0); // the worker is free again, long before the 150 ms call ends
+    expect(performance.now() - t0).toBeLessThan(120);
+    // A request without a deadline keeps its batch alive.
+    const kept = b.predict(rows(2));
+    await sleep(30);
+    expect(signals[1]!.aborted).toBe(false);
+    expect((await kept).length).toBe(1);
+  });
+});
+
 describe('Admission, metrics and CSV', () => {
   it('refuses past the bound with a Retry-After', () => {
     const a = new Admission(1, 2);

@@ -1,22 +1,32 @@
 import type { Frame } from '../core/frame.js';
+import { BatchCostModel, BusyArrivalRate, dispatchWaitMs } from './batch-cost.js';
 import { concatFrames, schemaKey, sliceFrame } from './frames.js';
 import type { Deadline } from './queue.js';
+import type { PredictOptions } from './types.js';
 
-type Predict = (inputs: Frame, params?: Record<string, unknown>) => Promise<Frame>;
+type Predict = (
+  inputs: Frame,
+  params: Record<string, unknown> | undefined,
+  o: PredictOptions,
+) => Promise<Frame>;
 
 export interface BatcherOptions {
   /** Most rows in one predict call. */
   maxBatchSize: number;
-  /** Longest queued rows wait while a batch is running before another batch is started anyway. */
+  /** Longest queued rows wait for a batch to form. */
   maxLatencyMs: number;
-  /** Batches run at once before rows start waiting for one to finish (default 1). */
+  /** Batches run at once (one per worker thread; default 1) before rows wait for one to finish. */
   maxConcurrentBatches?: number;
   /** Called with the rows of each predict call (for the batch-size histogram). */
   onBatch?: (rows: number) => void;
+  /** The clock, in ms (tests). */
+  now?: () => number;
 }
 
 interface Part {
   frame: Frame;
+  /** The batcher made this frame (a split), so its buffers may move to a worker. */
+  owned: boolean;
   /** Parts merge only with parts of the same key (same columns and types, same params). */
   key: string;
   params: Record<string, unknown> | undefined;
@@ -26,15 +36,20 @@ interface Part {
   reject(e: unknown): void;
 }
 
+/** Waits shorter than this are not worth a timer: dispatch now. */
+const MIN_WAIT_MS = 0.05;
+
 /**
  * Adaptive micro-batching for one model. Rows of concurrent requests are merged into one predict
  * call of at most `maxBatchSize` rows; a bigger request is split into parts.
  *
- * When to dispatch: a predict call costs about a·n + b, so merging pays only while the model is
- * busy anyway. Queued rows are dispatched at the end of the current event-loop turn (setImmediate:
- * no timer, no added latency at low load; every request parsed in the same turn joins the batch)
- * whenever fewer than `maxConcurrentBatches` batches run. While the model is busy, rows wait for it,
- * but never longer than `maxLatencyMs`; a full batch never waits.
+ * When to dispatch. While every worker is busy, rows queue (up to `maxLatencyMs`, or until a
+ * batch is full). When a worker is free, queued rows go at the end of the current event-loop turn
+ * (setImmediate: every request parsed in that turn joins), unless the cost model says waiting pays:
+ * the batcher learns a predict call's cost as a·n + b and the rate rows arrive while it is busy,
+ * and holds the rows only while the fixed cost b they would share with newcomers outweighs the
+ * wait (see dispatchWaitMs). At concurrency 1 nothing arrives while a request is held, so nothing
+ * waits. A batch whose requests have all passed their deadlines is aborted (its worker freed).
  */
 export class Batcher {
   private pending: Part[] = [];
@@ -42,13 +57,20 @@ export class Batcher {
   private running = 0;
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  /** While a free worker is held back for more rows: when the hold ends (it never extends). */
+  private holdUntil: number | undefined;
   private readonly maxConcurrent: number;
+  private readonly now: () => number;
+  readonly cost = new BatchCostModel();
+  readonly arrivals = new BusyArrivalRate();
 
   constructor(
     private readonly predictFn: Predict,
     private readonly opts: BatcherOptions,
   ) {
     this.maxConcurrent = opts.maxConcurrentBatches ?? 1;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** Rows waiting for a batch. */
@@ -56,15 +78,23 @@ export class Batcher {
     return this.pendingRows;
   }
 
+  /** Batches running now. */
+  get runningBatches(): number {
+    return this.running;
+  }
+
   async predict(frame: Frame, params?: Record<string, unknown>, deadline?: Deadline): Promise<Frame> {
     const max = this.opts.maxBatchSize;
     const key = `${schemaKey(frame)}\u0002${params ? JSON.stringify(params) : ''}`;
+    const now = this.now();
+    this.arrivals.arrive(frame.length, this.pendingRows > 0 || this.running > 0, now);
     const parts: Array<Promise<Frame>> = [];
     for (let start = 0; start < Math.max(frame.length, 1); start += max) {
       const slice = sliceFrame(frame, start, Math.min(frame.length, start + max));
       parts.push(
         new Promise<Frame>((resolve, reject) => {
-          this.pending.push({ frame: slice, key, params, deadline, enqueuedAt: Date.now(), resolve, reject });
+          const owned = slice !== frame;
+          this.pending.push({ frame: slice, owned, key, params, deadline, enqueuedAt: now, resolve, reject });
           this.pendingRows += slice.length;
         }),
       );
@@ -86,21 +116,48 @@ export class Batcher {
   private flush(): void {
     this.dropExpired();
     while (this.pending.length > 0) {
+      const now = this.now();
+      const oldestWait = now - this.pending[0]!.enqueuedAt;
       const full = this.pendingRows >= this.opts.maxBatchSize;
-      const overdue = Date.now() - this.pending[0]!.enqueuedAt >= this.opts.maxLatencyMs;
-      if (this.running >= this.maxConcurrent && !full && !overdue) break;
+      const overdue = oldestWait >= this.opts.maxLatencyMs;
+      if (!full && !overdue) {
+        if (this.running >= this.maxConcurrent) break; // rows gather while every worker is busy
+        if (this.holdUntil === undefined || now < this.holdUntil) {
+          const wait = dispatchWaitMs({
+            queued: this.pendingRows,
+            oldestWaitMs: oldestWait,
+            maxBatchSize: this.opts.maxBatchSize,
+            maxLatencyMs: this.opts.maxLatencyMs,
+            cost: this.cost.coefficients(),
+            arrivalRate: this.arrivals.at(now),
+          });
+          const until = Math.min(now + wait, this.holdUntil ?? Number.POSITIVE_INFINITY);
+          if (until - now >= MIN_WAIT_MS) {
+            this.holdUntil = until;
+            this.armTimer(until);
+            break;
+          }
+        }
+      }
+      this.holdUntil = undefined;
       void this.run(this.takeBatch());
     }
-    this.armTimer();
+    if (this.pending.length > 0) this.armTimer(this.pending[0]!.enqueuedAt + this.opts.maxLatencyMs);
   }
 
-  private armTimer(): void {
-    if (this.timer || this.pending.length === 0) return;
-    const wait = Math.max(0, this.pending[0]!.enqueuedAt + this.opts.maxLatencyMs - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, wait);
+  /** Flushes again at `at` (ms on the batcher's clock), or earlier if already due earlier. */
+  private armTimer(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.flush();
+      },
+      Math.max(0, at - this.now()),
+    );
     this.timer.unref?.();
   }
 
@@ -142,24 +199,47 @@ export class Batcher {
     }
   }
 
+  /** Scores a batch; aborts it once all its requests have passed their deadlines. */
+  private async call(batch: Part[], input: Frame, owned: boolean): Promise<Frame> {
+    const controller = new AbortController();
+    const signals = batch.map((p) => p.deadline?.signal);
+    const onExpire = () => {
+      if (signals.every((s) => s?.aborted)) controller.abort();
+    };
+    if (signals.every((s) => s !== undefined))
+      for (const s of signals) s!.addEventListener('abort', onExpire, { once: true });
+    this.opts.onBatch?.(input.length);
+    const started = this.now();
+    try {
+      const out = await this.predictFn(input, batch[0]!.params, { signal: controller.signal, owned });
+      this.cost.observe(input.length, this.now() - started);
+      return out;
+    } finally {
+      for (const s of signals) s?.removeEventListener('abort', onExpire);
+    }
+  }
+
   private async runBatch(batch: Part[]): Promise<void> {
     const first = batch[0]!;
     if (batch.length === 1) {
-      this.opts.onBatch?.(first.frame.length);
-      await this.predictFn(first.frame, first.params).then(first.resolve, first.reject);
+      await this.call(batch, first.frame, first.owned).then(first.resolve, first.reject);
       return;
     }
     const input = concatFrames(batch.map((p) => p.frame));
-    this.opts.onBatch?.(input.length);
     let out: Frame | undefined;
     try {
-      out = await this.predictFn(input, first.params);
+      out = await this.call(batch, input, true);
     } catch {
       out = undefined;
     }
     if (!out || out.length !== input.length) {
-      // One bad request must not fail its neighbours: score each part alone, for its own answer.
-      await Promise.all(batch.map((p) => this.runBatch([p])));
+      // One bad request must not fail its neighbours: score each part alone, for its own answer
+      // (parts already past their deadline were answered 504 and are dropped).
+      const live = batch.filter((p) => {
+        if (p.deadline?.expired) p.reject(new Error('expired'));
+        return !p.deadline?.expired;
+      });
+      await Promise.all(live.map((p) => this.runBatch([p])));
       return;
     }
     let at = 0;

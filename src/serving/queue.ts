@@ -43,22 +43,30 @@ export class OverloadedError extends CairnError {
   }
 }
 
-/** A cancellation flag the batcher checks before it spends a predict call on a request. */
+/** A request's deadline: a flag the batcher checks before it spends a predict call on the request,
+ * and a signal that fires when it passes (so running work can be cut short). */
 export interface Deadline {
-  expired: boolean;
+  readonly expired: boolean;
+  readonly signal: AbortSignal;
 }
 
 /**
- * Races `work` against a deadline of `ms`: past it, rejects with DEADLINE_EXCEEDED and sets
- * `deadline.expired` so work not yet started is dropped.
+ * Races `work` against a deadline of `ms`: past it, rejects with DEADLINE_EXCEEDED and aborts
+ * `deadline.signal`, so work not yet started is dropped and running work may be stopped.
  */
 export function withDeadline<T>(ms: number, work: (deadline: Deadline) => Promise<T>): Promise<T> {
-  const deadline: Deadline = { expired: false };
+  const controller = new AbortController();
+  const deadline: Deadline = {
+    get expired() {
+      return controller.signal.aborted;
+    },
+    signal: controller.signal,
+  };
   let timer: NodeJS.Timeout | undefined;
   const expiry = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      deadline.expired = true;
       reject(new CairnError('DEADLINE_EXCEEDED', `The request did not complete within ${ms} ms`));
+      controller.abort();
     }, ms);
   });
   return Promise.race([work(deadline), expiry]).finally(() => clearTimeout(timer));
