@@ -46,9 +46,10 @@ class Slot {
     onBatch: (rows: number) => void,
   ) {
     if (batching.batching)
-      this.batcher = new Batcher((f, p) => model.predict(f, p), {
+      this.batcher = new Batcher((f, p, o) => model.predict(f, p, o), {
         maxBatchSize: batching.maxBatchSize,
         maxLatencyMs: batching.maxLatencyMs,
+        maxConcurrentBatches: model.concurrency ?? 1,
         onBatch,
       });
     else this.onBatch = onBatch;
@@ -63,7 +64,7 @@ class Slot {
   predict(frame: Frame, params: Record<string, unknown> | undefined, deadline?: Deadline): Promise<Frame> {
     if (this.batcher) return this.batcher.predict(frame, params, deadline);
     this.onBatch?.(frame.length);
-    return this.model.predict(frame, params);
+    return this.model.predict(frame, params, deadline ? { signal: deadline.signal } : {});
   }
 
   /** Closes the model once retired and drained (idempotent). */

@@ -6,13 +6,23 @@ import type { ModelManifest, ModelSignature } from '../models/types.js';
  * object with `predict`, which is how tests pass a stub.
  */
 export interface ServableModel {
-  predict(inputs: Frame, params?: Record<string, unknown>): Promise<Frame>;
+  predict(inputs: Frame, params?: Record<string, unknown>, options?: PredictOptions): Promise<Frame>;
   readonly signature?: ModelSignature;
   readonly manifest?: ModelManifest;
   readonly flavor?: string;
   /** The registry version the model came from, when it came from the registry. */
   readonly modelVersion?: { name: string; version: string | number };
+  /** Predict calls it runs at once (its worker threads; default 1: the event loop). */
+  readonly concurrency?: number;
   close?(): Promise<void>;
+}
+
+/** How serving calls a model's predict; a model may ignore both. */
+export interface PredictOptions {
+  /** Aborted once every request of the batch has passed its deadline: the work may stop. */
+  signal?: AbortSignal;
+  /** The caller owns the input's buffers and will not read them again: they may move, uncopied. */
+  owned?: boolean;
 }
 
 /** Who answered: the headers every response carries, and the labels of the metrics. */
