@@ -133,9 +133,9 @@ for (const mode of ['embedded', 'remote'] as const) {
         .then(() => client.registry.createModelVersion({ name: 'from-logged', source: uri }));
       for (const target of [uri, `models:/from-logged/${version.version}`]) {
         const model = await client.loadModel(target);
-        const out = await model.predict(frame);
-        // The fixture's MLmodel says XGBClassifier: class labels, and P(class 1) beside them.
-        expect(Array.from(out.get('probability')!.values as Float32Array)[0], target).toBeCloseTo(
+        const out = await model.predict(frame, { predict_method: 'predict_proba' });
+        // The fixture's MLmodel says XGBClassifier: predict_proba gives P(class k) per class.
+        expect(Array.from(out.get('probability_1')!.values as Float32Array)[0], target).toBeCloseTo(
           expected.predict_proba[0]![1]!,
           6,
         );

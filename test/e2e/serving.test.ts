@@ -54,12 +54,32 @@ describe('scoring server over HTTP: the XGBoost fixture', () => {
   });
   afterAll(() => server.close());
 
-  const checkPredictions = (preds: Array<{ prediction: number; probability: number }>) => {
-    expect(preds.map((p) => p.prediction)).toEqual(expected.predict);
-    preds.forEach((p, i) => {
-      expect(p.probability).toBeCloseTo(expected.predict_proba[i]![1]!, 5);
-    });
+  // An XGBClassifier answers labels only, as MLflow's scoring server does.
+  const checkPredictions = (preds: number[]) => {
+    expect(preds).toEqual(expected.predict);
   };
+
+  it('answers predict_proba when the request asks for it (params.predict_method)', async () => {
+    const ask = (params: Record<string, unknown>) =>
+      post(`${server.url}/invocations`, {
+        dataframe_split: { columns: expected.columns, data: expected.rows },
+        params,
+      });
+    const res = await ask({ predict_method: 'predict_proba' });
+    expect(res.status).toBe(200);
+    const preds = ((await res.json()) as { predictions: Array<Record<string, number>> }).predictions;
+    expect(preds).toHaveLength(expected.rows.length);
+    preds.forEach((p, i) => {
+      expect(Object.keys(p)).toEqual(['probability_0', 'probability_1']);
+      expect(p.probability_0).toBeCloseTo(expected.predict_proba[i]![0]!, 5);
+      expect(p.probability_1).toBeCloseTo(expected.predict_proba[i]![1]!, 5);
+    });
+    const labels = await ask({ predict_method: 'predict' });
+    checkPredictions(((await labels.json()) as { predictions: never }).predictions);
+    const bad = await ask({ predict_method: 'predict_log_proba' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/predict_method/);
+  });
 
   it('dataframe_split returns the fixture predictions, with the model headers', async () => {
     const res = await post(`${server.url}/invocations`, {

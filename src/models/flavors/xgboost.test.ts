@@ -55,17 +55,26 @@ const reversed = (cols: string[]) => [...cols].reverse();
 const FORMATS = ['json', 'ubj'] as const;
 
 describe.each(FORMATS)('xgboost flavor parity with XGBoost (%s)', (format) => {
-  it('binary classifier: labels, probability of class 1, NaNs following default directions', async () => {
+  it('binary classifier: labels only (as MLflow), predict_proba on request, NaNs following default directions', async () => {
     const e = await expectedOf('binary');
     const model = await load(join(FIXTURES, 'binary', format));
     // Columns come mapped by the signature's names, whatever the frame's order.
     const out = await model.predict(frameOf(e, reversed(e.columns)));
-    expect(out.names).toEqual(['prediction', 'probability']);
+    expect(out.names).toEqual(['prediction']);
     expect(out.get('prediction')!.type).toBe('long');
     expect(column(out, 'prediction')).toEqual(e.predict);
-    expectClose(
-      column(out, 'probability'),
-      e.predict_proba!.map((p) => p[1]!),
+    const proba = await model.predict(frameOf(e), { predict_method: 'predict_proba' });
+    expect(proba.names).toEqual(['probability_0', 'probability_1']);
+    for (const k of [0, 1])
+      expectClose(
+        column(proba, `probability_${k}`),
+        e.predict_proba!.map((p) => p[k]!),
+      );
+    expect(column(await model.predict(frameOf(e), { predict_method: 'predict' }), 'prediction')).toEqual(
+      e.predict,
+    );
+    await expect(model.predict(frameOf(e), { predict_method: 'decision_function' })).rejects.toThrow(
+      /predict_method must be 'predict' or 'predict_proba'/,
     );
     const margin = await model.predict(frameOf(e), { output_margin: true });
     expectClose(column(margin, 'prediction'), e.margin as number[]);
@@ -79,15 +88,17 @@ describe.each(FORMATS)('xgboost flavor parity with XGBoost (%s)', (format) => {
     expectClose(column(out, 'prediction'), e.predict);
   });
 
-  it('3-class multi:softprob classifier: argmax labels and per-class probabilities', async () => {
+  it('3-class multi:softprob classifier: argmax labels; per-class probabilities on request', async () => {
     const e = await expectedOf('multiclass');
     const model = await load(join(FIXTURES, 'multiclass', format));
     const out = await model.predict(frameOf(e));
-    expect(out.names).toEqual(['prediction', 'probability_0', 'probability_1', 'probability_2']);
+    expect(out.names).toEqual(['prediction']);
     expect(column(out, 'prediction')).toEqual(e.predict);
+    const proba = await model.predict(frameOf(e), { predict_method: 'predict_proba' });
+    expect(proba.names).toEqual(['probability_0', 'probability_1', 'probability_2']);
     for (let k = 0; k < 3; k++) {
       expectClose(
-        column(out, `probability_${k}`),
+        column(proba, `probability_${k}`),
         e.predict_proba!.map((p) => p[k]!),
       );
     }
@@ -126,15 +137,18 @@ describe.each(FORMATS)('xgboost flavor parity with XGBoost (%s)', (format) => {
     const out = await model.predict(frameOf(e));
     expect(column(out, 'prediction')).toEqual(e.predict);
     expectClose(
-      column(out, 'probability'),
+      column(await model.predict(frameOf(e), { predict_method: 'predict_proba' }), 'probability_1'),
       e.predict_proba!.map((p) => p[1]!),
     );
     const doc = JSON.parse(await readFile(join(FIXTURES, 'early_stop', 'json', 'model.json'), 'utf8'));
     const rounds = doc.learner.gradient_booster.model.trees.length as number;
     const best = Number(doc.learner.attributes.best_iteration);
     expect(best + 1).toBeLessThan(rounds);
-    const all = await model.predict(frameOf(e), { iteration_range: [0, rounds] });
-    expectClose(column(all, 'probability'), e.predict_all_trees!);
+    const all = await model.predict(frameOf(e), {
+      iteration_range: [0, rounds],
+      predict_method: 'predict_proba',
+    });
+    expectClose(column(all, 'probability_1'), e.predict_all_trees!);
   });
 
   it("sklearn wrapper's missing=-999: inputs equal to it are missing", async () => {

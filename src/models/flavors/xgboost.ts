@@ -14,16 +14,17 @@ const DEFAULT_DATA = 'model.xgb';
 const NUMERIC = new Set(['double', 'float', 'long', 'integer', 'boolean']);
 /** Scratch buffers up to this many floats are kept for the next call; larger ones are not. */
 const KEEP_FLOATS = 1 << 16;
-const PARAMS = ['output_margin', 'iteration_range', 'validate_features'];
+const PARAMS = ['predict_method', 'output_margin', 'iteration_range', 'validate_features'];
 
 /**
  * The `xgboost` flavor: XGBoost's JSON and UBJ model files, and XGBoost 1.x's legacy binary ones
  * (MLflow's `model.xgb` before XGBoost 2), scored in TypeScript.
  *
  * Output columns, following what MLflow's pyfunc returns for the model's class:
- * - classifiers (`model_class` names a `…Classifier`): `prediction` (long) is the class label
- *   XGBClassifier.predict gives; probabilities come along as `probability` (float, of class 1)
- *   for a binary model, or `probability_<k>` for each class of a multi:softprob model.
+ * - classifiers (`model_class` names a `…Classifier`): `prediction` (long), the class label
+ *   XGBClassifier.predict gives, and nothing else (as MLflow's /invocations answers).
+ *   `params.predict_method: 'predict_proba'` gives XGBClassifier.predict_proba instead:
+ *   `probability_<k>` (float) for each class k (binary: `probability_0`, `probability_1`).
  * - everything else (Booster, XGBRegressor, …): `prediction` (float) is Booster.predict's value
  *   (a probability for binary:logistic, the value for regression); multi:softmax gives the class
  *   index as long; multi:softprob gives `probability_<k>` columns and `prediction`, the argmax.
@@ -75,7 +76,7 @@ class XgbLoadedModel implements LoadedModel {
   }
 
   async predict(inputs: Frame, params?: Record<string, unknown>): Promise<Frame> {
-    const { outputMargin, range } = this.options(params);
+    const { outputMargin, proba, range } = this.options(params);
     const m = this.model;
     const rows = inputs.length;
     const x = this.gather(inputs);
@@ -88,6 +89,11 @@ class XgbLoadedModel implements LoadedModel {
       );
     }
     const transform = m.objective.transform;
+    if (proba && transform !== 'sigmoid' && transform !== 'softprob') {
+      throw invalidParam(
+        `predict_method 'predict_proba' needs a probability objective, not ${m.objective.name}`,
+      );
+    }
     if (transform === 'softmax') {
       const idx = new Float64Array(rows);
       argmaxRows(margins, rows, k, idx);
@@ -95,30 +101,43 @@ class XgbLoadedModel implements LoadedModel {
     }
     transformMargins(m, margins, rows);
     if (transform === 'softprob') {
+      if (proba) return new Frame(groupCols('probability', margins, rows, k));
       const idx = new Float64Array(rows);
       argmaxRows(margins, rows, k, idx);
-      return new Frame([
-        { name: 'prediction', type: 'long', values: idx },
-        ...groupCols('probability', margins, rows, k),
-      ]);
+      const labels: Column = { name: 'prediction', type: 'long', values: idx };
+      // XGBClassifier.predict gives labels only; a Booster's predict gives the probabilities.
+      return new Frame(this.classifier ? [labels] : [labels, ...groupCols('probability', margins, rows, k)]);
     }
     if (!this.classifier) return new Frame([floatCol('prediction', margins, rows)]);
+    if (proba) {
+      const p0 = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) p0[r] = 1 - margins[r]!;
+      return new Frame([
+        { name: 'probability_0', type: 'float', values: p0 },
+        floatCol('probability_1', margins, rows),
+      ]);
+    }
     // XGBClassifier.predict: class 1 where the (transformed) output exceeds 0.5.
     const labels = new Float64Array(rows);
     for (let r = 0; r < rows; r++) labels[r] = margins[r]! > 0.5 ? 1 : 0;
-    const cols: Column[] = [{ name: 'prediction', type: 'long', values: labels }];
-    if (transform === 'sigmoid') cols.push(floatCol('probability', margins, rows));
-    return new Frame(cols);
+    return new Frame([{ name: 'prediction', type: 'long', values: labels }]);
   }
 
   private options(params: Record<string, unknown> | undefined) {
     let outputMargin = false;
+    let proba = false;
     let begin = 0;
     let end = 0;
     for (const [key, v] of Object.entries(params ?? {})) {
       if (key === 'output_margin') {
         if (typeof v !== 'boolean') throw invalidParam('output_margin must be a boolean');
         outputMargin = v;
+      } else if (key === 'predict_method') {
+        if (v !== 'predict' && v !== 'predict_proba' && v !== null && v !== undefined)
+          throw invalidParam(`predict_method must be 'predict' or 'predict_proba', got ${JSON.stringify(v)}`);
+        proba = v === 'predict_proba';
+        if (proba && !this.classifier)
+          throw invalidParam("predict_method 'predict_proba' is for classifiers (an XGBClassifier model)");
       } else if (key === 'iteration_range') {
         if (v === null || v === undefined) continue;
         if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => Number.isInteger(n))) {
@@ -136,7 +155,7 @@ class XgbLoadedModel implements LoadedModel {
       begin = 0;
       end = this.model.bestIteration + 1;
     }
-    return { outputMargin, range: treeRange(this.model, begin, end) };
+    return { outputMargin, proba, range: treeRange(this.model, begin, end) };
   }
 
   private scratch(which: 'rows' | 'margins', n: number): Float32Array {
