@@ -16,6 +16,7 @@ interface ServeFlags {
   modelName?: string;
   inferenceLog?: string;
   sampleRate?: string;
+  workers?: string;
 }
 
 function int(flag: string, value: string | undefined, min: number): number | undefined {
@@ -63,6 +64,10 @@ export function registerServeCommand(program: Command): void {
     .option('--max-queue <requests>', 'most requests queued or running; past it 503 (default 1024)')
     .option('--timeout-ms <ms>', 'per-request deadline; past it 504 (default 30000)')
     .option('--no-batching', 'score each request on its own')
+    .option(
+      '--workers <n>',
+      'worker threads per model, each with its own copy; 0 predicts on the event loop (default 1)',
+    )
     .option('--allow-code-models', 'load model flavors that run code from the model directory (js)')
     .option('--model-name <name>', 'model name for the Open Inference Protocol routes')
     .option(
@@ -86,6 +91,7 @@ export function registerServeCommand(program: Command): void {
         maxQueue: int('max-queue', flags.maxQueue, 1),
         timeoutMs: int('timeout-ms', flags.timeoutMs, 1),
         ...(flags.batching ? {} : { batching: false }),
+        ...(flags.workers !== undefined ? { workers: int('workers', flags.workers, 0) } : {}),
         allowCode: flags.allowCodeModels ?? false,
         ...(flags.trackingUri ? { trackingUri: flags.trackingUri } : {}),
         ...(flags.modelName ? { modelName: flags.modelName } : {}),
@@ -98,7 +104,11 @@ export function registerServeCommand(program: Command): void {
             `${deployment ? `${r.name}=` : ''}${r.id.uri}${r.id.version ? ` (version ${r.id.version})` : ''}`,
         )
         .join(', ');
-      process.stdout.write(`Serving ${what} at ${handle.url}\n`);
+      const where =
+        handle.workers === 0
+          ? 'predicting on the event loop'
+          : `predicting in ${handle.workers} worker thread${handle.workers === 1 ? '' : 's'} per model`;
+      process.stdout.write(`Serving ${what} at ${handle.url} (${where})\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
