@@ -66,7 +66,7 @@ export function registerServeCommand(program: Command): void {
     .option('--no-batching', 'score each request on its own')
     .option(
       '--workers <n>',
-      'worker threads per model, each with its own copy; 0 predicts on the event loop (default 1)',
+      "worker threads per model, each with its own copy; 0 predicts on the event loop; 'auto' (default): in-process for a tiny XGBoost/ONNX model (<= 1 MiB), else 1",
     )
     .option('--allow-code-models', 'load model flavors that run code from the model directory (js)')
     .option('--model-name <name>', 'model name for the Open Inference Protocol routes')
@@ -91,7 +91,9 @@ export function registerServeCommand(program: Command): void {
         maxQueue: int('max-queue', flags.maxQueue, 1),
         timeoutMs: int('timeout-ms', flags.timeoutMs, 1),
         ...(flags.batching ? {} : { batching: false }),
-        ...(flags.workers !== undefined ? { workers: int('workers', flags.workers, 0) } : {}),
+        ...(flags.workers !== undefined
+          ? { workers: flags.workers === 'auto' ? ('auto' as const) : int('workers', flags.workers, 0)! }
+          : {}),
         allowCode: flags.allowCodeModels ?? false,
         ...(flags.trackingUri ? { trackingUri: flags.trackingUri } : {}),
         ...(flags.modelName ? { modelName: flags.modelName } : {}),
@@ -104,10 +106,11 @@ export function registerServeCommand(program: Command): void {
             `${deployment ? `${r.name}=` : ''}${r.id.uri}${r.id.version ? ` (version ${r.id.version})` : ''}`,
         )
         .join(', ');
+      const threads = handle.routes[0]!.model.concurrency;
       const where =
-        handle.workers === 0
+        threads === undefined
           ? 'predicting on the event loop'
-          : `predicting in ${handle.workers} worker thread${handle.workers === 1 ? '' : 's'} per model`;
+          : `predicting in ${threads} worker thread${threads === 1 ? '' : 's'} per model`;
       process.stdout.write(`Serving ${what} at ${handle.url} (${where})\n`);
       let stopping = false;
       const stop = (signal: string) => {

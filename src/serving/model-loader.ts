@@ -1,5 +1,9 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { CairnClient } from '../client/client.js';
 import { connect } from '../client/connect.js';
+import { loadableFlavors } from '../models/flavors/index.js';
+import { readManifest } from '../models/manifest.js';
 import { loadModel } from '../models/model-dir.js';
 import { parseModelUri } from '../registry/model-uri.js';
 import type { ModelIdentity, ServableModel } from './types.js';
@@ -12,9 +16,41 @@ export interface LoadedServable {
   release(): Promise<void>;
 }
 
+/** Worker threads per model, or `auto`: by model (see autoWorkers). */
+export type WorkerCount = number | 'auto';
+
+/** Models up to this size (all files) of a flavor that runs no user code count as tiny. */
+export const TINY_MODEL_BYTES = 1 << 20;
+const NO_CODE_FLAVORS = new Set(['xgboost', 'onnx']);
+
+/**
+ * `auto`: a tiny XGBoost or ONNX model (≤ 1 MiB of files) predicts on the event loop, anything
+ * else in one worker thread. Scoring a batch on a tiny model takes microseconds, less than the hop
+ * to a thread and back (~0.1 ms, ~0.3 ms on the request's latency at concurrency 1, measured by
+ * `npm run bench -- serving`); a bigger model, or a `js` one whose code may do anything, would
+ * hold the event loop, so it gets a thread.
+ */
+export async function autoWorkers(dir: string): Promise<number> {
+  const flavor = loadableFlavors(await readManifest(dir))[0]?.name;
+  if (!flavor || !NO_CODE_FLAVORS.has(flavor)) return 1;
+  return (await treeBytes(dir, TINY_MODEL_BYTES)) <= TINY_MODEL_BYTES ? 0 : 1;
+}
+
+/** Bytes of the files under `dir`, counting stops once past `limit`. */
+async function treeBytes(dir: string, limit: number): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await treeBytes(p, limit - total);
+    else if (e.isFile()) total += (await stat(p)).size;
+    if (total > limit) break;
+  }
+  return total;
+}
+
 export interface ModelLoaderOptions {
-  /** Worker threads per model; 0 predicts on the event loop. */
-  workers: number;
+  /** Worker threads per model; 0 predicts on the event loop; `auto` decides by model. */
+  workers: WorkerCount;
   allowCode: boolean;
   /** The store or server that resolves model URIs (default as `connect()`). */
   trackingUri?: string;
@@ -41,7 +77,8 @@ export class ModelLoader {
 
   /** A local model directory, in the worker pool or in-process. */
   async openDir(dir: string, modelVersion?: Version): Promise<ServableModel & { close(): Promise<void> }> {
-    const { workers, allowCode } = this.o;
+    const { allowCode } = this.o;
+    const workers = this.o.workers === 'auto' ? await autoWorkers(dir) : this.o.workers;
     if (workers > 0)
       return WorkerModel.open(dir, { workers, allowCode, ...(modelVersion ? { modelVersion } : {}) });
     const model = await loadModel(dir, { allowCode });

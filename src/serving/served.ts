@@ -2,7 +2,7 @@ import { CairnError } from '../core/errors.js';
 import { parseModelUri } from '../registry/model-uri.js';
 import { type Deployment, loadDeploymentFile, parseDeployment } from './deployment.js';
 import type { ServingMetrics } from './metrics.js';
-import { type LoadedServable, ModelLoader } from './model-loader.js';
+import { type LoadedServable, ModelLoader, type WorkerCount } from './model-loader.js';
 import { Reloader } from './reload.js';
 import { Route } from './routing.js';
 import type { BatchingOptions, ServableModel } from './types.js';
@@ -18,7 +18,7 @@ export interface ServedOptions extends Partial<BatchingOptions> {
   allowCode?: boolean;
   modelName?: string;
   reloadIntervalMs?: number;
-  workers?: number;
+  workers?: WorkerCount;
 }
 
 /** A deployment's loaded parts. */
@@ -31,8 +31,8 @@ export interface Served {
   name: string;
   /** Options over the deployment's `batching` over the defaults. */
   batching: BatchingOptions;
-  /** Worker threads per model (0: predict on the event loop). */
-  workers: number;
+  /** Worker threads per model (0: predict on the event loop; `auto`: by model, see autoWorkers). */
+  workers: WorkerCount;
 }
 
 export const BATCHING_DEFAULTS: BatchingOptions = {
@@ -43,12 +43,8 @@ export const BATCHING_DEFAULTS: BatchingOptions = {
   batching: true,
 };
 
-/**
- * Worker threads per model by default. One thread takes predict off the event loop, so a slow
- * batch never stalls parsing, health checks or other routes; on a 2-core machine a second one
- * only competes with the event loop (see the serving benchmark's worker rows).
- */
-export const DEFAULT_WORKERS = 1;
+/** Worker threads per model by default: `auto` (see autoWorkers). */
+export const DEFAULT_WORKERS: WorkerCount = 'auto';
 
 async function toDeployment(o: ServedOptions): Promise<Deployment | undefined> {
   if (o.deployment === undefined) return undefined;
@@ -70,8 +66,11 @@ export async function loadServed(
     ...stripUndefined(pickBatching(o)),
   };
   const workers = o.model ? 0 : (o.workers ?? DEFAULT_WORKERS);
-  if (!Number.isInteger(workers) || workers < 0)
-    throw new CairnError('INVALID_PARAMETER_VALUE', `workers must be an integer >= 0, got ${o.workers}`);
+  if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 0))
+    throw new CairnError(
+      'INVALID_PARAMETER_VALUE',
+      `workers must be 'auto' or an integer >= 0, got ${o.workers}`,
+    );
   const trackingUri = dep?.trackingUri ?? o.trackingUri;
   const loader = new ModelLoader({
     workers,

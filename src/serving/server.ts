@@ -5,6 +5,7 @@ import type { Deployment } from './deployment.js';
 import { FeedbackStore, feedbackRoutes } from './feedback.js';
 import { InferenceLog } from './inference-log.js';
 import { ServingMetrics } from './metrics.js';
+import type { WorkerCount } from './model-loader.js';
 import { Admission } from './queue.js';
 import type { Route } from './routing.js';
 import { closeServed, loadServed } from './served.js';
@@ -25,11 +26,12 @@ export interface ServingOptions extends Partial<BatchingOptions> {
   /** Already-loaded models by URI: a deployment URI found here is served as is (tests, embedding). */
   models?: Record<string, ServableModel>;
   /**
-   * Worker threads per model (default 1): each loads the model from its directory and runs the
-   * batches, so predict never blocks the event loop. 0 predicts on the event loop, in-process
-   * (always so for `model` and `models`, which are already loaded here).
+   * Worker threads per model: each loads the model from its directory and runs batches, so
+   * predict never blocks the event loop. 0 predicts on the event loop, in-process (always so for
+   * `model` and `models`, which are already loaded here). Default `auto`: in-process for a tiny
+   * XGBoost or ONNX model (≤ 1 MiB), else 1 thread.
    */
-  workers?: number;
+  workers?: WorkerCount;
   /** The store or server that resolves `modelUri` (default as `connect()`). */
   trackingUri?: string;
   /** Load flavors that run code from the model directory (`js`). */
@@ -63,8 +65,8 @@ export interface ServingHandle {
   /** Who answers by default (the first route's model at start). */
   id: ModelIdentity;
   routes: readonly Route[];
-  /** Worker threads per model (0: predict runs on the event loop). */
-  workers: number;
+  /** Worker threads per model as asked (0: on the event loop; `auto`: see each route's model). */
+  workers: WorkerCount;
   /** Stops accepting connections, answers the requests in flight, then unloads the models. */
   close(): Promise<void>;
 }

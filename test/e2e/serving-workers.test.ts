@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../../src/models/model-dir.js';
+import { autoWorkers, TINY_MODEL_BYTES } from '../../src/serving/model-loader.js';
 import { startServing } from '../../src/serving/server.js';
+import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -131,6 +134,33 @@ describe('serving in worker threads', () => {
     },
     60_000,
   );
+
+  it("workers 'auto' (the default): a tiny XGBoost model in-process, a js model in a thread", async () => {
+    const xgb = path.join(ROOT, 'test/fixtures/models/xgboost/binary/json');
+    expect(await autoWorkers(xgb)).toBe(0);
+    expect(await autoWorkers(dir)).toBe(1);
+    const big = path.join(tmp.dir, 'big');
+    await saveModel(big, {
+      flavor: 'xgboost',
+      files: {
+        'model.json': await readFile(path.join(xgb, 'model.json')),
+        'padding.bin': new Uint8Array(TINY_MODEL_BYTES),
+      },
+      flavorConf: { data: 'model.json', model_class: 'xgboost.sklearn.XGBClassifier' },
+    });
+    expect(await autoWorkers(big)).toBe(1);
+    const tiny = await startServing({ modelDir: xgb, port: 0 });
+    const spin = await startServing({ modelDir: dir, allowCode: true, port: 0 });
+    try {
+      expect(tiny.workers).toBe('auto');
+      expect(tiny.routes[0]!.model.concurrency).toBeUndefined();
+      expect(spin.routes[0]!.model.concurrency).toBe(1);
+      expect((await score(spin.url, 0)).body.predictions).toEqual([0]);
+    } finally {
+      await tiny.close();
+      await spin.close();
+    }
+  }, 30_000);
 
   it('predicts in-process for an already-loaded model, and refuses a negative worker count', async () => {
     const model = { predict: async (f: never) => f };
