@@ -19,6 +19,8 @@ export interface BatcherOptions {
   maxConcurrentBatches?: number;
   /** Called with the rows of each predict call (for the batch-size histogram). */
   onBatch?: (rows: number) => void;
+  /** The model stops work when its `signal` aborts (a worker pool): pass one per batch. */
+  abortable?: boolean;
   /** The clock, in ms (tests). */
   now?: () => number;
 }
@@ -199,23 +201,35 @@ export class Batcher {
     }
   }
 
-  /** Scores a batch; aborts it once all its requests have passed their deadlines. */
+  /**
+   * Scores a batch. For a model that can stop work (`abortable`: a worker pool), the batch is
+   * aborted once all its requests have passed their deadlines, which frees its thread.
+   */
   private async call(batch: Part[], input: Frame, owned: boolean): Promise<Frame> {
-    const controller = new AbortController();
-    const signals = batch.map((p) => p.deadline?.signal);
-    const onExpire = () => {
-      if (signals.every((s) => s?.aborted)) controller.abort();
-    };
-    if (signals.every((s) => s !== undefined))
-      for (const s of signals) s!.addEventListener('abort', onExpire, { once: true });
+    let controller: AbortController | undefined;
+    const unsubscribe: Array<() => void> = [];
+    if (this.opts.abortable && batch.every((p) => p.deadline)) {
+      const ctl = new AbortController();
+      controller = ctl;
+      let left = batch.length;
+      for (const p of batch)
+        unsubscribe.push(
+          p.deadline!.onExpire(() => {
+            if (--left === 0) ctl.abort();
+          }),
+        );
+    }
     this.opts.onBatch?.(input.length);
     const started = this.now();
     try {
-      const out = await this.predictFn(input, batch[0]!.params, { signal: controller.signal, owned });
+      const out = await this.predictFn(input, batch[0]!.params, {
+        ...(controller ? { signal: controller.signal } : {}),
+        owned,
+      });
       this.cost.observe(input.length, this.now() - started);
       return out;
     } finally {
-      for (const s of signals) s?.removeEventListener('abort', onExpire);
+      for (const u of unsubscribe) u();
     }
   }
 

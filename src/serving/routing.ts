@@ -50,6 +50,7 @@ class Slot {
         maxBatchSize: batching.maxBatchSize,
         maxLatencyMs: batching.maxLatencyMs,
         maxConcurrentBatches: model.concurrency ?? 1,
+        abortable: model.abortable ?? false,
         onBatch,
       });
     else this.onBatch = onBatch;
@@ -64,7 +65,10 @@ class Slot {
   predict(frame: Frame, params: Record<string, unknown> | undefined, deadline?: Deadline): Promise<Frame> {
     if (this.batcher) return this.batcher.predict(frame, params, deadline);
     this.onBatch?.(frame.length);
-    return this.model.predict(frame, params, deadline ? { signal: deadline.signal } : {});
+    if (!deadline || !this.model.abortable) return this.model.predict(frame, params);
+    const controller = new AbortController();
+    const unsubscribe = deadline.onExpire(() => controller.abort());
+    return this.model.predict(frame, params, { signal: controller.signal }).finally(unsubscribe);
   }
 
   /** Closes the model once retired and drained (idempotent). */

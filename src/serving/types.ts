@@ -14,6 +14,8 @@ export interface ServableModel {
   readonly modelVersion?: { name: string; version: string | number };
   /** Predict calls it runs at once (its worker threads; default 1: the event loop). */
   readonly concurrency?: number;
+  /** Predict stops its work when `options.signal` aborts (a worker pool's thread is freed). */
+  readonly abortable?: boolean;
   close?(): Promise<void>;
 }
 

@@ -38,6 +38,8 @@ export interface WorkerModelOptions {
  */
 export class WorkerModel implements ServableModel {
   readonly signature?: ModelSignature;
+  /** An aborted batch's thread is terminated and replaced (the new one loads the model again). */
+  readonly abortable = true;
   readonly modelVersion?: { name: string; version: string | number };
 
   private constructor(
