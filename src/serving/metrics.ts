@@ -50,6 +50,8 @@ const labelText = (labels: Labels) =>
 
 export class ServingMetrics {
   private readonly requests = new Map<string, number>();
+  private readonly requestKeys = new Map<string, [string, string]>();
+  private readonly routeKeys = new Map<string, string>();
   private readonly latency = new Map<string, Histogram>();
   private readonly batchSize = new Histogram(BATCH_BUCKETS);
   private readonly byRoute = new Map<string, number>();
@@ -65,9 +67,18 @@ export class ServingMetrics {
 
   /** One answered request: its route, HTTP status and latency in seconds. */
   observeRequest(route: string, status: number, seconds: number): void {
-    const key = labelText({ ...this.modelLabels, route, status: String(status) });
+    // Label texts are built once per (route, status), not per request.
+    const memo = `${route}\u0000${status}`;
+    let keys = this.requestKeys.get(memo);
+    if (!keys) {
+      keys = [
+        labelText({ ...this.modelLabels, route, status: String(status) }),
+        labelText({ ...this.modelLabels, route }),
+      ];
+      this.requestKeys.set(memo, keys);
+    }
+    const [key, lkey] = keys;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const lkey = labelText({ ...this.modelLabels, route });
     let h = this.latency.get(lkey);
     if (!h) {
       h = new Histogram(LATENCY_BUCKETS_S);
@@ -78,7 +89,12 @@ export class ServingMetrics {
 
   /** A request answered by deployment route `route` with model `version`. */
   observeRoute(route: string, version: string | undefined): void {
-    const key = labelText({ deployment_route: route, version: version ?? '' });
+    const memo = `${route}\u0000${version ?? ''}`;
+    let key = this.routeKeys.get(memo);
+    if (key === undefined) {
+      key = labelText({ deployment_route: route, version: version ?? '' });
+      this.routeKeys.set(memo, key);
+    }
     this.byRoute.set(key, (this.byRoute.get(key) ?? 0) + 1);
   }
 
