@@ -94,11 +94,6 @@ export class WorkerModel implements ServableModel {
     return this.workers;
   }
 
-  /** Threads running a batch now. */
-  get busy(): number {
-    return this.workers - this.pool.idleThreads;
-  }
-
   async predict(
     inputs: Frame,
     params?: Record<string, unknown>,
