@@ -1,0 +1,126 @@
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from 'fastify';
+import { CairnError } from '../core/errors.js';
+import { hostAllowed, LOOPBACK_HOSTS, parseAllowedHosts } from './allowed-hosts.js';
+import {
+  corsResponseHeaders,
+  isForeignWrite,
+  originAllowed,
+  parseOrigins,
+  preflightHeaders,
+} from './cors.js';
+import { type JsonLimits, parseLimitedJson } from './json-body.js';
+import { recordRoutes } from './route-table.js';
+
+/**
+ * What every Cairn server (`cairn server`, `cairn serve`, any later one) installs before its routes:
+ * the Host check against DNS rebinding, CORS (off unless configured) and the cross-site write
+ * guard, the early Content-Length check (413 before reading), the JSON parser with depth and key
+ * limits, security headers on every response, and the route table. Errors thrown here go through
+ * the app's one error handler like any other.
+ */
+export interface HardeningOptions {
+  /**
+   * `Host` header patterns (`localhost`, `cairn.example.com:443`, `*.example.com`, `[::1]`, `*`).
+   * Default: {@link LOOPBACK_HOSTS} on any port, right for a server bound to loopback.
+   */
+  allowedHosts?: readonly string[];
+  /** Origins allowed cross-origin access (`https://app.example.com`, `*`). Default: none (CORS off). */
+  corsAllowedOrigins?: readonly string[];
+  /** JSON body limits; default {@link SERVER_JSON_LIMITS}. `false` leaves the app's JSON parser alone. */
+  json?: Partial<JsonLimits> | false;
+}
+
+/** The tracking server's JSON limits: MLflow's bodies nest 5 deep; a full log-batch has ~4,000 keys. */
+export const SERVER_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 20_000 };
+/** A scoring server's: `dataframe_records` carry one key per cell (rows x columns). */
+export const SCORING_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 5_000_000 };
+
+/**
+ * Options for the server's constructor: errors Fastify raises before routing (a URL with bad
+ * percent-encoding, an over-long path parameter) go through the app's error handler too, so they
+ * get the `{error_code, message}` body and the security headers.
+ */
+/** On every response: no MIME sniffing (a stored file never turns into a page), no framing by others. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+};
+
+export function hardenedServerOptions(
+  handler: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => void,
+): Pick<FastifyServerOptions, 'frameworkErrors'> {
+  return {
+    frameworkErrors: (error, req, reply) => {
+      // These replies skip the onSend hooks: set the headers here.
+      void reply.headers(SECURITY_HEADERS);
+      handler(error, req, reply);
+    },
+  };
+}
+
+export function installHardening(app: FastifyInstance, options: HardeningOptions = {}): void {
+  recordRoutes(app);
+  const hosts = parseAllowedHosts(options.allowedHosts ?? LOOPBACK_HOSTS);
+  const cors = options.corsAllowedOrigins?.length ? parseOrigins(options.corsAllowedOrigins) : undefined;
+  const defaultBodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024;
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const host = req.headers.host;
+    if (!hostAllowed(host, hosts)) {
+      throw new CairnError(
+        'PERMISSION_DENIED',
+        `Host '${shown(host)}' is not allowed. Start the server with --allowed-hosts naming it.`,
+      );
+    }
+    const length = req.headers['content-length'];
+    const limit = req.routeOptions.bodyLimit ?? defaultBodyLimit;
+    if (length !== undefined && Number(length) > limit) {
+      throw new CairnError('REQUEST_PAYLOAD_TOO_LARGE', `Request body is too large (limit ${limit} bytes).`);
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && originAllowed(origin, cors)) {
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+        return reply.code(204).headers(preflightHeaders(origin)).send();
+      }
+      void reply.headers(corsResponseHeaders(origin));
+    }
+    if (isForeignWrite(req.method, origin, host, cors)) {
+      throw new CairnError(
+        'PERMISSION_DENIED',
+        `Cross-origin ${req.method} from '${shown(origin)}' refused. Allow the origin with --cors-allowed-origins.`,
+      );
+    }
+    return undefined;
+  });
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS))
+      if (!reply.hasHeader(name)) void reply.header(name, value);
+    return payload;
+  });
+
+  if (options.json !== false) {
+    const limits: JsonLimits = { ...SERVER_JSON_LIMITS, ...(options.json ?? {}) };
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, parseLimitedJson(body as string, limits));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    });
+  }
+}
+
+/** A header value for an error message: printable ASCII only, cut at 100 characters. */
+function shown(value: string | undefined): string {
+  if (value === undefined) return '';
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
+}
