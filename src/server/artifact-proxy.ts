@@ -2,7 +2,9 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { CairnError } from '../core/errors.js';
 import { safeArtifactPath } from '../core/safe-path.js';
+import { locateUnderRoots } from '../store/artifact-roots.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { artifactStoreForUri } from '../store/artifact-uri.js';
 import type { TrackingService } from '../tracking/service.js';
@@ -65,8 +67,7 @@ export function runArtifactRoutes({ tracking, proxyRoot }: ArtifactRouteDeps) {
       );
       const run = await tracking.getRun(q.run_id || q.run_uuid || '');
       const dir = safeArtifactPath(q.path ?? '');
-      const store = artifactStoreForUri(run.info.artifact_uri, { proxyRoot });
-      const files = await store.list(dir);
+      const files = await runArtifactStore(run.info.artifact_uri, proxyRoot).list(dir);
       return { root_uri: run.info.artifact_uri, ...(files.length > 0 ? { files } : {}) };
     });
   };
@@ -82,10 +83,24 @@ export function getArtifactRoute({ tracking, proxyRoot }: ArtifactRouteDeps) {
       );
       const run = await tracking.getRun(q.run_uuid || q.run_id || '');
       const rel = safeArtifactPath(q.path);
-      const store = artifactStoreForUri(run.info.artifact_uri, { proxyRoot });
-      return sendFile(reply, rel, await store.get(rel));
+      return sendFile(reply, rel, await runArtifactStore(run.info.artifact_uri, proxyRoot).get(rel));
     });
   };
+}
+
+/**
+ * The store behind a run's artifact URI, only if it lies under the server's own artifact
+ * destination (or is `mlflow-artifacts:`): a run whose URI points elsewhere (`file:///etc`, another
+ * bucket, written by an embedded client to the same database) is not served.
+ */
+function runArtifactStore(uri: string, proxyRoot: ArtifactStore): ArtifactStore {
+  if (locateUnderRoots(uri, [proxyRoot.uri]) === undefined) {
+    throw new CairnError(
+      'PERMISSION_DENIED',
+      "This run's artifacts are outside the server's artifact root; the server does not serve them.",
+    );
+  }
+  return artifactStoreForUri(uri, { proxyRoot });
 }
 
 /**

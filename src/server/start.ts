@@ -37,6 +37,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const backends = await openBackends(options.backendStoreUri ?? defaultDatabaseUri(), {
     writerThread: true,
     allowedSourceRoots: [artifacts.uri],
+    allowedArtifactRoots: [artifacts.uri],
   });
   const app = await buildApp(
     {

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { checkArtifactLocationUnderRoots } from '../store/artifact-roots.js';
 import { trackingErrors } from './errors.js';
 import { randomRunName } from './run-names.js';
 import {
@@ -63,6 +64,16 @@ export interface SearchExperimentsInput {
 
 const DEFAULT_EXPERIMENT_ID = '0';
 
+export interface TrackingServiceOptions {
+  /**
+   * Where experiment artifact locations may point (a server passes its artifact destination):
+   * `mlflow-artifacts:/…` and locations under these roots are accepted, anything else refused, so
+   * a client cannot make the server read or list `file:///etc` or another bucket. Unset (embedded
+   * use): any absolute path or `file:`, `s3:`, `mlflow-artifacts:` URI.
+   */
+  allowedArtifactRoots?: readonly string[];
+}
+
 /**
  * Tracking's rules, written once for every adapter: validation, limits, defaults, lifecycle.
  * The REST routes, the SDK and the CLI all go through here.
@@ -71,6 +82,7 @@ export class TrackingService {
   constructor(
     readonly store: TrackingStore,
     private readonly clock: Clock = systemClock,
+    private readonly options: TrackingServiceOptions = {},
   ) {}
 
   async createExperiment(input: {
@@ -83,6 +95,8 @@ export class TrackingService {
     for (const t of tags) this.checkExperimentTag(t);
     if (input.artifactLocation !== undefined && input.artifactLocation !== '') {
       checkArtifactLocation(input.artifactLocation);
+      if (this.options.allowedArtifactRoots)
+        checkArtifactLocationUnderRoots(input.artifactLocation, this.options.allowedArtifactRoots);
     }
     if (await this.store.getExperimentByName(name)) throw trackingErrors.experimentExists(name);
     const artifactLocation = input.artifactLocation || undefined;
