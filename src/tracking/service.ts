@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { checkSearchLimits } from '../core/search-limits.js';
 import { checkArtifactLocationUnderRoots } from '../store/artifact-roots.js';
 import { trackingErrors } from './errors.js';
 import { randomRunName } from './run-names.js';
@@ -142,6 +143,7 @@ export class TrackingService {
   }
 
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
+    checkSearchLimits(input);
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
     return this.store.searchExperiments({
@@ -337,6 +339,7 @@ export class TrackingService {
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
+    checkSearchLimits(input);
     const experimentIds = input.experimentIds.map(validateExperimentId);
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
