@@ -37,9 +37,9 @@ export interface HardeningOptions {
 }
 
 /** The tracking server's JSON limits: MLflow's bodies nest 5 deep; a full log-batch has ~4,000 keys. */
-export const SERVER_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 20_000 };
+export const SERVER_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 20_000, allowNul: false };
 /** A scoring server's: `dataframe_records` carry one key per cell (rows x columns). */
-export const SCORING_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 5_000_000 };
+export const SCORING_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 5_000_000, allowNul: true };
 
 /**
  * Options for the server's constructor: errors Fastify raises before routing (a URL with bad
@@ -69,6 +69,8 @@ export function installHardening(app: FastifyInstance, options: HardeningOptions
   const hosts = parseAllowedHosts(options.allowedHosts ?? LOOPBACK_HOSTS);
   const cors = options.corsAllowedOrigins?.length ? parseOrigins(options.corsAllowedOrigins) : undefined;
   const defaultBodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024;
+  const limits: JsonLimits = { ...SERVER_JSON_LIMITS, ...(options.json || {}) };
+  const allowNul = limits.allowNul ?? false;
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const host = req.headers.host;
@@ -77,6 +79,9 @@ export function installHardening(app: FastifyInstance, options: HardeningOptions
         'PERMISSION_DENIED',
         `Host '${shown(host)}' is not allowed. Start the server with --allowed-hosts naming it.`,
       );
+    }
+    if (!allowNul && /%00/i.test(req.url)) {
+      throw new CairnError('BAD_REQUEST', 'The URL may not hold a NUL character (%00).');
     }
     const length = req.headers['content-length'];
     const limit = req.routeOptions.bodyLimit ?? defaultBodyLimit;
@@ -106,7 +111,6 @@ export function installHardening(app: FastifyInstance, options: HardeningOptions
   });
 
   if (options.json !== false) {
-    const limits: JsonLimits = { ...SERVER_JSON_LIMITS, ...(options.json ?? {}) };
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
       try {

@@ -5,6 +5,11 @@ export interface JsonLimits {
   maxDepth: number;
   /** Most object keys accepted in one document, counted over every object in it. */
   maxKeys: number;
+  /**
+   * Whether strings may hold U+0000. PostgreSQL cannot store or compare text holding it, and no
+   * MLflow field needs it: the tracking server refuses it up front (a clear 400, not a database error).
+   */
+  allowNul?: boolean;
 }
 
 const OPEN_OBJECT = 0x7b; // {
@@ -30,7 +35,10 @@ export function parseLimitedJson(text: string, limits: JsonLimits): unknown {
   } catch {
     throw new CairnError('BAD_REQUEST', 'Malformed JSON request body.');
   }
-  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) refuseProto(value);
+  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) {
+    refuseProto(value);
+    if (!limits.allowNul && /\\u0000/i.test(text)) refuseNul(value);
+  }
   return value;
 }
 
@@ -72,5 +80,22 @@ function refuseProto(root: unknown): void {
     }
     for (const child of Object.values(node))
       if (child !== null && typeof child === 'object') stack.push(child);
+  }
+}
+
+function refuseNul(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'string') {
+      if (node.includes('\0'))
+        throw new CairnError('BAD_REQUEST', 'JSON request body may not hold a NUL character (\\u0000).');
+      continue;
+    }
+    if (node === null || typeof node !== 'object') continue;
+    for (const [k, v] of Object.entries(node)) {
+      stack.push(k);
+      stack.push(v);
+    }
   }
 }
