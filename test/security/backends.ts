@@ -23,8 +23,17 @@ export async function startSecurityServer(
   };
 }
 
-/** Fails if a response body shows internals: stack frames, file paths, class names, SQL. */
-export function leaksInternals(text: string): string | undefined {
+/**
+ * What internal detail a response body shows, if any: stack frames, file paths, class names, SQL
+ * or database errors. `echoed` is the client's own input, which a message may quote back: it is
+ * removed (raw and JSON-escaped) before looking.
+ */
+export function leaksInternals(body: string, echoed: readonly string[] = []): string | undefined {
+  let text = body;
+  for (const e of echoed) {
+    if (e === '') continue;
+    for (const form of [e, JSON.stringify(e).slice(1, -1)]) text = text.split(form).join('');
+  }
   const patterns: Array<[string, RegExp]> = [
     ['a stack frame', /\bat [\w.<>]+ \(|\bat (file:|node:|\/)/],
     ['a source path', /\/(src|node_modules|work|home|tmp)\/|\.(ts|js):\d+/],

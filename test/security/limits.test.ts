@@ -106,6 +106,23 @@ describe.each(BACKENDS)('limits (%s)', (backend) => {
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
   });
 
+  it('refuses NUL characters in bodies and URLs up front (PostgreSQL cannot store them)', async () => {
+    await expect400('POST', '/runs/set-tag', { run_id: runId, key: 't', value: 'a\u0000b' }, /NUL/);
+    await expect400('POST', '/registered-models/create', { name: 'nul\u0000name' }, /NUL/);
+    await expect400(
+      'POST',
+      '/runs/log-batch',
+      { run_id: runId, params: [{ key: 'k\u0000', value: 'v' }] },
+      /NUL/,
+    );
+    const res = await s.json(
+      'GET',
+      `${API}/registered-models/search?filter=${encodeURIComponent("name = '\u0000'")}`,
+    );
+    expect(res.status).toBe(400);
+    expect(String(res.body['message'])).toMatch(/NUL/);
+  });
+
   it("still takes MLflow's biggest legitimate log-batch: 1000 metrics", async () => {
     const metrics = Array.from({ length: 1000 }, (_, i) => ({
       key: 'loss',
