@@ -7,6 +7,7 @@ import type {
 } from 'fastify';
 import { CairnError } from '../core/errors.js';
 import { hostAllowed, LOOPBACK_HOSTS, parseAllowedHosts } from './allowed-hosts.js';
+import { clientErrorHandler } from './client-errors.js';
 import {
   corsResponseHeaders,
   isForeignWrite,
@@ -44,7 +45,7 @@ export const SCORING_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 5_000_00
 /**
  * Options for the server's constructor: errors Fastify raises before routing (a URL with bad
  * percent-encoding, an over-long path parameter) go through the app's error handler too, so they
- * get the `{error_code, message}` body and the security headers.
+ * get the `{error_code, message}` body and the security headers; broken HTTP gets the same shape.
  */
 /** On every response: no MIME sniffing (a stored file never turns into a page), no framing by others. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -54,8 +55,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 export function hardenedServerOptions(
   handler: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => void,
-): Pick<FastifyServerOptions, 'frameworkErrors'> {
+): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
   return {
+    clientErrorHandler,
     frameworkErrors: (error, req, reply) => {
       // These replies skip the onSend hooks: set the headers here.
       void reply.headers(SECURITY_HEADERS);
