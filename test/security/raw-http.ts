@@ -20,7 +20,16 @@ export function rawRequest(
   const base = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: base.hostname, port: base.port, method, path: rawPath, headers, agent: false },
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path: rawPath,
+        // Node frames no body for DELETE/OPTIONS unless told its length.
+        headers:
+          body === undefined ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers },
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
