@@ -83,7 +83,7 @@ export function installHardening(app: FastifyInstance, options: HardeningOptions
       );
     }
     if (!allowNul && /%00/i.test(req.url)) {
-      throw new CairnError('BAD_REQUEST', 'The URL may not hold a NUL character (%00).');
+      throw new CairnError('INVALID_PARAMETER_VALUE', 'The URL may not hold a NUL character (%00).');
     }
     const length = req.headers['content-length'];
     const limit = req.routeOptions.bodyLimit ?? defaultBodyLimit;

@@ -23,8 +23,8 @@ const COLON = 0x3a; // :
 /**
  * Parses a JSON request body, refusing before `JSON.parse` runs a document nested deeper than
  * `maxDepth` or holding more than `maxKeys` keys, and after it any `__proto__` key or
- * `constructor.prototype` (prototype poisoning). Every refusal is BAD_REQUEST with a message that
- * names the limit.
+ * `constructor.prototype` (prototype poisoning), and strings holding NUL. Every refusal is
+ * BAD_REQUEST (a NUL: INVALID_PARAMETER_VALUE, as a bad field value) with a message naming the limit.
  */
 export function parseLimitedJson(text: string, limits: JsonLimits): unknown {
   if (text.trim() === '') throw new CairnError('BAD_REQUEST', 'Empty JSON request body.');
@@ -89,7 +89,10 @@ function refuseNul(root: unknown): void {
     const node = stack.pop();
     if (typeof node === 'string') {
       if (node.includes('\0'))
-        throw new CairnError('BAD_REQUEST', 'JSON request body may not hold a NUL character (\\u0000).');
+        throw new CairnError(
+          'INVALID_PARAMETER_VALUE',
+          'JSON request body may not hold a NUL character (\\u0000).',
+        );
       continue;
     }
     if (node === null || typeof node !== 'object') continue;
