@@ -228,6 +228,11 @@ export class TrackingService {
     checkRunName(name);
     if (!tagRunName) tags.push({ key: SYSTEM_TAGS.runName, value: name });
     const userId = input.userId ?? tags.find((t) => t.key === SYSTEM_TAGS.user)?.value ?? '';
+    if (userId.length > LIMITS.userIdLength)
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `user_id had length ${userId.length}, which exceeded length limit of ${LIMITS.userIdLength}`,
+      );
     const startTime = input.startTime ?? this.clock();
     if (!Number.isSafeInteger(startTime))
       throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid start_time: ${startTime}`);

@@ -157,6 +157,7 @@ describe.each(BACKENDS)('limits (%s)', (backend) => {
     await expect400('POST', '/experiments/create', { name: 'e'.repeat(501) }, /500/);
     await expect400('POST', '/registered-models/create', { name: 'm'.repeat(257) });
     await expect400('POST', '/runs/create', { experiment_id: '0', run_name: 'r'.repeat(251) });
+    await expect400('POST', '/runs/create', { experiment_id: '0', user_id: 'u'.repeat(257) }, /256/);
     // Nothing of it was written.
     const run = await s.json('GET', `${API}/runs/get?run_id=${runId}`);
     const data = (run.body['run'] as { data: Record<string, unknown> }).data;
