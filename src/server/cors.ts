@@ -58,7 +58,7 @@ export function preflightHeaders(origin: string): Record<string, string> {
 export function isForeignWrite(
   method: string,
   origin: string | undefined,
-  host: string | undefined,
+  ownHosts: ReadonlyArray<string | undefined>,
   rule: OriginRule | undefined,
 ): boolean {
   if (origin === undefined || SAFE_METHODS.has(method)) return false;
@@ -69,5 +69,6 @@ export function isForeignWrite(
   } catch {
     return true; // `null` (sandboxed frames, file: pages) or garbage
   }
-  return host === undefined || originHost.toLowerCase() !== host.trim().toLowerCase();
+  const own = originHost.toLowerCase();
+  return !ownHosts.some((h) => h !== undefined && h.trim().toLowerCase() === own);
 }

@@ -5,17 +5,11 @@ import type {
   FastifyRequest,
   FastifyServerOptions,
 } from 'fastify';
-import { CairnError } from '../core/errors.js';
-import { hostAllowed, LOOPBACK_HOSTS, parseAllowedHosts } from './allowed-hosts.js';
+import { LOOPBACK_HOSTS, parseAllowedHosts } from './allowed-hosts.js';
 import { clientErrorHandler } from './client-errors.js';
-import {
-  corsResponseHeaders,
-  isForeignWrite,
-  originAllowed,
-  parseOrigins,
-  preflightHeaders,
-} from './cors.js';
+import { parseOrigins } from './cors.js';
 import { type JsonLimits, parseLimitedJson } from './json-body.js';
+import { requestGuard } from './request-guard.js';
 import { recordRoutes } from './route-table.js';
 
 /**
@@ -24,6 +18,10 @@ import { recordRoutes } from './route-table.js';
  * guard, the early Content-Length check (413 before reading), the JSON parser with depth and key
  * limits, security headers on every response, and the route table. Errors thrown here go through
  * the app's one error handler like any other.
+ *
+ * Use: `Fastify({ ...hardenedServerOptions(errorHandler), bodyLimit })`, then
+ * `installHardening(app, options)` before registering any route. A scoring server passes
+ * `json: SCORING_JSON_LIMITS`; one that resets its parsers afterwards calls installJsonParser again.
  */
 export interface HardeningOptions {
   /**
@@ -74,37 +72,7 @@ export function installHardening(app: FastifyInstance, options: HardeningOptions
   const limits: JsonLimits = { ...SERVER_JSON_LIMITS, ...(options.json || {}) };
   const allowNul = limits.allowNul ?? false;
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const host = req.headers.host;
-    if (!hostAllowed(host, hosts)) {
-      throw new CairnError(
-        'PERMISSION_DENIED',
-        `Host '${shown(host)}' is not allowed. Start the server with --allowed-hosts naming it.`,
-      );
-    }
-    if (!allowNul && /%00/i.test(req.url)) {
-      throw new CairnError('INVALID_PARAMETER_VALUE', 'The URL may not hold a NUL character (%00).');
-    }
-    const length = req.headers['content-length'];
-    const limit = req.routeOptions.bodyLimit ?? defaultBodyLimit;
-    if (length !== undefined && Number(length) > limit) {
-      throw new CairnError('REQUEST_PAYLOAD_TOO_LARGE', `Request body is too large (limit ${limit} bytes).`);
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && originAllowed(origin, cors)) {
-      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
-        return reply.code(204).headers(preflightHeaders(origin)).send();
-      }
-      void reply.headers(corsResponseHeaders(origin));
-    }
-    if (isForeignWrite(req.method, origin, host, cors)) {
-      throw new CairnError(
-        'PERMISSION_DENIED',
-        `Cross-origin ${req.method} from '${shown(origin)}' refused. Allow the origin with --cors-allowed-origins.`,
-      );
-    }
-    return undefined;
-  });
+  app.addHook('onRequest', requestGuard({ hosts, cors, defaultBodyLimit, allowNul }));
 
   app.addHook('onSend', async (_req, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS))
@@ -112,21 +80,20 @@ export function installHardening(app: FastifyInstance, options: HardeningOptions
     return payload;
   });
 
-  if (options.json !== false) {
-    app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-      try {
-        done(null, parseLimitedJson(body as string, limits));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
-    });
-  }
+  if (options.json !== false) installJsonParser(app, limits);
 }
 
-/** A header value for an error message: printable ASCII only, cut at 100 characters. */
-function shown(value: string | undefined): string {
-  if (value === undefined) return '';
-  const clean = value.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
+/**
+ * Replaces the app's `application/json` parser with one that enforces `limits` while parsing. For
+ * an app that resets its parsers after installHardening (`removeAllContentTypeParsers`), call it again.
+ */
+export function installJsonParser(app: FastifyInstance, limits: JsonLimits): void {
+  if (app.hasContentTypeParser('application/json')) app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseLimitedJson(body as string, limits));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
 }

@@ -110,6 +110,19 @@ describe.each(BACKENDS)('security headers, CORS and allowed hosts (%s)', (backen
       '{"name":"same-origin"}',
     );
     expect(own.status).toBe(200);
+    // Behind a proxy that rewrites Host, the public name comes as X-Forwarded-Host.
+    const proxied = await rawRequest(
+      s.url,
+      'POST',
+      `${API}/experiments/create`,
+      {
+        origin: 'https://cairn.example.com',
+        'x-forwarded-host': 'cairn.example.com',
+        'content-type': 'application/json',
+      },
+      '{"name":"behind-a-proxy"}',
+    );
+    expect(proxied.status).toBe(200);
   });
 
   it('answers only allowed Host headers (DNS rebinding) and runs no handler for others', async () => {
