@@ -40,17 +40,17 @@ export const SERVER_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 20_000, a
 /** A scoring server's: `dataframe_records` carry one key per cell (rows x columns). */
 export const SCORING_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxKeys: 5_000_000, allowNul: true };
 
-/**
- * Options for the server's constructor: errors Fastify raises before routing (a URL with bad
- * percent-encoding, an over-long path parameter) go through the app's error handler too, so they
- * get the `{error_code, message}` body and the security headers; broken HTTP gets the same shape.
- */
 /** On every response: no MIME sniffing (a stored file never turns into a page), no framing by others. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'SAMEORIGIN',
 };
 
+/**
+ * Options for the server's constructor: errors Fastify raises before routing (a URL with bad
+ * percent-encoding, an over-long path parameter) go through the app's error handler too, so they
+ * get the `{error_code, message}` body and the security headers; broken HTTP gets the same shape.
+ */
 export function hardenedServerOptions(
   handler: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => void,
 ): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
@@ -64,6 +64,7 @@ export function hardenedServerOptions(
   };
 }
 
+/** Installs the hardening on `app`; call it before registering any route (see HardeningOptions). */
 export function installHardening(app: FastifyInstance, options: HardeningOptions = {}): void {
   recordRoutes(app);
   const hosts = parseAllowedHosts(options.allowedHosts ?? LOOPBACK_HOSTS);
