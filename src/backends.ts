@@ -14,6 +14,8 @@ export interface BackendOptions {
   headers?: Record<string, string>;
   /** Local or URI roots that model version sources may point into (the artifact destination). */
   allowedSourceRoots?: string[];
+  /** Roots that experiment artifact locations may point into (a server: its artifact destination). */
+  allowedArtifactRoots?: string[];
 }
 
 /** Every domain service over one metadata store: what the server, the SDK and the CLI compose. */
@@ -73,7 +75,11 @@ export async function openBackends(uri: string, options: BackendOptions = {}): P
     close = () => tracking.close(); // closes the shared handle
     mode = 'embedded';
   }
-  const trackingService = new TrackingService(tracking);
+  const trackingService = new TrackingService(
+    tracking,
+    undefined,
+    options.allowedArtifactRoots ? { allowedArtifactRoots: options.allowedArtifactRoots } : {},
+  );
   const loggedModelService = new LoggedModelService(loggedModels, trackingService);
   const registryService = new RegistryService(registry, {
     tracking: trackingService,

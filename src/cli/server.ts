@@ -17,6 +17,16 @@ export function registerServerCommand(program: Command): void {
       'artifact root: a directory, file:// or s3:// URI (default $CAIRN_HOME/artifacts)',
     )
     .option('--log', 'log requests as JSON lines', false)
+    .option(
+      '--allowed-hosts <hosts>',
+      'Host headers accepted, comma-separated (host, host:port, *.domain, *); default localhost, 127.0.0.1, [::1] when bound to loopback',
+      commaList,
+    )
+    .option(
+      '--cors-allowed-origins <origins>',
+      'origins allowed cross-origin access, comma-separated (https://app.example.com, *); default none',
+      commaList,
+    )
     .action(
       async (opts: {
         host: string;
@@ -24,6 +34,8 @@ export function registerServerCommand(program: Command): void {
         backendStoreUri?: string;
         artifactsDestination?: string;
         log: boolean;
+        allowedHosts?: string[];
+        corsAllowedOrigins?: string[];
       }) => {
         const server = await startServer({
           host: opts.host,
@@ -31,6 +43,8 @@ export function registerServerCommand(program: Command): void {
           ...(opts.backendStoreUri ? { backendStoreUri: opts.backendStoreUri } : {}),
           ...(opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
           logger: opts.log,
+          ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+          ...(opts.corsAllowedOrigins ? { corsAllowedOrigins: opts.corsAllowedOrigins } : {}),
         });
         process.stdout.write(`Cairn tracking server listening on ${server.url}\n`);
         let closing = false;
@@ -56,4 +70,11 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Invalid port '${v}'`);
   return n;
+}
+
+function commaList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { checkSearchLimits } from '../core/search-limits.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KeyValue, Page, Run } from '../tracking/types.js';
 import { validateMaxResults } from '../tracking/validate.js';
@@ -119,6 +120,7 @@ export class RegistryService {
   }
 
   async searchRegisteredModels(input: SearchInput = {}): Promise<Page<RegisteredModel>> {
+    checkSearchLimits(input);
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
     return this.store.searchRegisteredModels({
@@ -241,6 +243,7 @@ export class RegistryService {
   }
 
   async searchModelVersions(input: SearchInput = {}): Promise<Page<ModelVersion>> {
+    checkSearchLimits(input);
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
     return this.store.searchModelVersions({

@@ -9,6 +9,7 @@ import type { TrackingService } from '../tracking/service.js';
 import { VERSION } from '../version.js';
 import { artifactProxyRoutes, getArtifactRoute, runArtifactRoutes } from './artifact-proxy.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { type HardeningOptions, hardenedServerOptions, installHardening } from './hardening.js';
 
 export interface AppDeps {
   tracking: TrackingService;
@@ -24,6 +25,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Largest JSON body accepted, in bytes (log-batch has MLflow's own 1 MB limit). */
   bodyLimit?: number;
+  /** Allowed hosts, CORS, JSON limits (see hardening.ts); defaults suit a loopback-bound server. */
+  hardening?: HardeningOptions;
 }
 
 /** The `cairn server` app: every domain's routes under MLflow's prefixes, one error edge. */
@@ -32,7 +35,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    ...hardenedServerOptions(errorHandler),
   });
+  installHardening(app, options.hardening);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 

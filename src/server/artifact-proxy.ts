@@ -1,8 +1,10 @@
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { CairnError } from '../core/errors.js';
 import { safeArtifactPath } from '../core/safe-path.js';
+import { locateUnderRoots } from '../store/artifact-roots.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import { artifactStoreForUri } from '../store/artifact-uri.js';
 import type { TrackingService } from '../tracking/service.js';
@@ -12,13 +14,21 @@ export interface ArtifactRouteDeps {
   tracking: TrackingService;
   /** The artifact destination that `mlflow-artifacts:/…` URIs and the proxy routes point into. */
   proxyRoot: ArtifactStore;
+  /** The largest upload accepted, in bytes, by Content-Length up front and by count while streaming. */
+  maxUploadBytes?: number;
 }
 
 /**
  * MLflow's artifact proxy (`/mlflow-artifacts/artifacts/<path>`: upload, download, list, delete).
  * Bodies stream straight to the store; every path goes through safeArtifactPath.
  */
-export function artifactProxyRoutes({ proxyRoot }: ArtifactRouteDeps) {
+/** The default upload limit: 2 GiB less a byte (Fastify's largest body limit). */
+export const MAX_ARTIFACT_UPLOAD_BYTES = 2 ** 31 - 1;
+
+export function artifactProxyRoutes({
+  proxyRoot,
+  maxUploadBytes = MAX_ARTIFACT_UPLOAD_BYTES,
+}: ArtifactRouteDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     // Uploads are files of any type: take the raw stream, whatever the Content-Type says.
     app.removeAllContentTypeParsers();
@@ -37,10 +47,10 @@ export function artifactProxyRoutes({ proxyRoot }: ArtifactRouteDeps) {
       return sendFile(reply, rel, await proxyRoot.get(rel));
     });
 
-    app.put<{ Params: { '*': string } }>('/artifacts/*', { bodyLimit: 2 ** 31 - 1 }, async (req) => {
+    app.put<{ Params: { '*': string } }>('/artifacts/*', { bodyLimit: maxUploadBytes }, async (req) => {
       const rel = safeArtifactPath(req.params['*']);
       const body = req.body as (Readable & { complete?: boolean }) | undefined;
-      await proxyRoot.put(rel, body ? detachedBody(body) : new Uint8Array());
+      await proxyRoot.put(rel, body ? detachedBody(body, maxUploadBytes) : new Uint8Array());
       return {};
     });
 
@@ -65,8 +75,7 @@ export function runArtifactRoutes({ tracking, proxyRoot }: ArtifactRouteDeps) {
       );
       const run = await tracking.getRun(q.run_id || q.run_uuid || '');
       const dir = safeArtifactPath(q.path ?? '');
-      const store = artifactStoreForUri(run.info.artifact_uri, { proxyRoot });
-      const files = await store.list(dir);
+      const files = await runArtifactStore(run.info.artifact_uri, proxyRoot).list(dir);
       return { root_uri: run.info.artifact_uri, ...(files.length > 0 ? { files } : {}) };
     });
   };
@@ -82,19 +91,43 @@ export function getArtifactRoute({ tracking, proxyRoot }: ArtifactRouteDeps) {
       );
       const run = await tracking.getRun(q.run_uuid || q.run_id || '');
       const rel = safeArtifactPath(q.path);
-      const store = artifactStoreForUri(run.info.artifact_uri, { proxyRoot });
-      return sendFile(reply, rel, await store.get(rel));
+      return sendFile(reply, rel, await runArtifactStore(run.info.artifact_uri, proxyRoot).get(rel));
     });
   };
 }
 
 /**
+ * The store behind a run's artifact URI, only if it lies under the server's own artifact
+ * destination (or is `mlflow-artifacts:`): a run whose URI points elsewhere (`file:///etc`, another
+ * bucket, written by an embedded client to the same database) is not served.
+ */
+function runArtifactStore(uri: string, proxyRoot: ArtifactStore): ArtifactStore {
+  if (locateUnderRoots(uri, [proxyRoot.uri]) === undefined) {
+    throw new CairnError(
+      'PERMISSION_DENIED',
+      "This run's artifacts are outside the server's artifact root; the server does not serve them.",
+    );
+  }
+  return artifactStoreForUri(uri, { proxyRoot });
+}
+
+/**
  * The upload as a stream of its own: a client that aborts mid-upload fails it (so the store
  * discards the partial file), while a store that gives up destroys only this copy, not the
- * request, so the client still gets the error response rather than a dropped connection.
+ * request, so the client still gets the error response rather than a dropped connection. An
+ * upload past `maxBytes` fails the same way, with REQUEST_PAYLOAD_TOO_LARGE.
  */
-function detachedBody(req: Readable & { complete?: boolean }): Readable {
-  const body = new PassThrough();
+function detachedBody(req: Readable & { complete?: boolean }, maxBytes: number): Readable {
+  // Counted as it streams: a chunked upload has no Content-Length to check up front.
+  let seen = 0;
+  const body = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > maxBytes)
+        callback(new CairnError('REQUEST_PAYLOAD_TOO_LARGE', `Upload is larger than ${maxBytes} bytes.`));
+      else callback(null, chunk);
+    },
+  });
   // The store reports the failure through its own pipeline; once it has stopped reading, nothing
   // else listens, and a late abort must not become an uncaught error.
   body.on('error', () => {});

@@ -21,6 +21,8 @@ function toCairnError(error: FastifyError | Error): CairnError {
     FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type.'],
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['BAD_REQUEST', 'Invalid Content-Length.'],
     FST_ERR_VALIDATION: ['INVALID_PARAMETER_VALUE', fe.message],
+    FST_ERR_BAD_URL: ['BAD_REQUEST', 'Malformed URL: invalid percent-encoding.'],
+    FST_ERR_MAX_PARAM_LENGTH: ['BAD_REQUEST', 'URL path is too long.'],
   };
   const mapped = fe.code ? byFastifyCode[fe.code] : undefined;
   if (mapped) return new CairnError(mapped[0], mapped[1]);

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { openBackends } from '../backends.js';
 import { defaultArtifactRoot, defaultDatabaseUri } from '../core/config.js';
 import { openArtifactStore } from '../store/artifact-backends.js';
+import { isLoopbackBind } from './allowed-hosts.js';
 import { buildApp } from './app.js';
+import type { HardeningOptions } from './hardening.js';
 
 export interface ServerOptions {
   host?: string;
@@ -12,6 +14,13 @@ export interface ServerOptions {
   /** A directory, `file:` or `s3://` URI (default `$CAIRN_HOME/artifacts`). */
   artifactsDestination?: string;
   logger?: boolean;
+  /**
+   * `Host` header patterns accepted (`--allowed-hosts`). Default: localhost, 127.0.0.1 and [::1]
+   * when bound to a loopback address; any host otherwise.
+   */
+  allowedHosts?: string[];
+  /** Origins allowed cross-origin access (`--cors-allowed-origins`); default none. */
+  corsAllowedOrigins?: string[];
 }
 
 export interface RunningServer {
@@ -28,6 +37,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const backends = await openBackends(options.backendStoreUri ?? defaultDatabaseUri(), {
     writerThread: true,
     allowedSourceRoots: [artifacts.uri],
+    allowedArtifactRoots: [artifacts.uri],
   });
   const app = await buildApp(
     {
@@ -36,7 +46,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       registry: backends.registry,
       artifacts,
     },
-    { logger: options.logger ?? false },
+    { logger: options.logger ?? false, hardening: hardeningFor(options) },
   );
   app.addHook('onClose', async () => backends.close());
   const host = options.host ?? '127.0.0.1';
@@ -55,4 +65,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   };
   return { app, url, close };
+}
+
+/** The server's hardening options from its own: an explicit host list wins, else the bind decides. */
+function hardeningFor(options: ServerOptions): HardeningOptions {
+  const host = options.host ?? '127.0.0.1';
+  const allowedHosts = options.allowedHosts ?? (isLoopbackBind(host) ? undefined : ['*']);
+  return {
+    ...(allowedHosts ? { allowedHosts } : {}),
+    ...(options.corsAllowedOrigins ? { corsAllowedOrigins: options.corsAllowedOrigins } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CairnError, type ErrorCode, invalidParam, notFound } from '../core/errors.js';
+import { guardedFetch } from '../core/guarded-fetch.js';
 import { joinArtifactPath, safeArtifactPath } from '../core/safe-path.js';
 import type { ArtifactStore, FileInfo } from './artifact-store.js';
 import { wireError } from './rest-client.js';
@@ -30,6 +31,8 @@ export class HttpArtifactStore implements ArtifactStore {
   private readonly base: string;
   /** Where this store's root is under the proxy's root ('' = the proxy's root). */
   private readonly prefix: string;
+  /** `host:port` of the proxy: the one host requests (and redirects) may go to. */
+  private readonly host: string;
 
   /**
    * `url` is the server's root (`http://host:5000`), or a directory under its proxy
@@ -48,6 +51,8 @@ export class HttpArtifactStore implements ArtifactStore {
     }
     this.uri = this.prefix === '' ? this.base : `${this.base}/${encodePath(this.prefix)}`;
     this.headers = options.headers ?? {};
+    const proxy = new URL(this.base);
+    this.host = `${proxy.hostname}:${proxy.port || (proxy.protocol === 'https:' ? '443' : '80')}`;
   }
 
   /**
@@ -162,12 +167,14 @@ export class HttpArtifactStore implements ArtifactStore {
   ): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(url, {
-        ...init,
-        method,
-        headers: { ...this.headers, ...init.headers },
-      } as RequestInit);
+      // Redirects are followed only within the proxy's own host: a redirect elsewhere is refused.
+      res = await guardedFetch(
+        url,
+        { method, headers: { ...this.headers, ...init.headers } },
+        { allowedHosts: [this.host], internalHosts: [this.host] },
+      );
     } catch (e) {
+      if (e instanceof CairnError && e.code === 'PERMISSION_DENIED') throw e;
       throw this.unreachable(e);
     }
     if (res.ok) return res;

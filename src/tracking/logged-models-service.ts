@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { checkSearchLimits, SEARCH_LIMITS } from '../core/search-limits.js';
 import { trackingErrors } from './errors.js';
 import { parseLoggedModelFilter, parseLoggedModelOrderBy } from './logged-models-search.js';
 import type { LoggedModelStore } from './logged-models-store.js';
@@ -128,6 +129,12 @@ export class LoggedModelService {
   }
 
   async searchLoggedModels(input: SearchLoggedModelsInput): Promise<Page<LoggedModel>> {
+    checkSearchLimits(input);
+    if ((input.datasets?.length ?? 0) > SEARCH_LIMITS.experimentIds)
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `datasets lists more than ${SEARCH_LIMITS.experimentIds} entries.`,
+      );
     const experimentIds = input.experimentIds.map(validateExperimentId);
     const filterText = input.filter ?? '';
     const orderByRaw = input.orderBy ?? [];

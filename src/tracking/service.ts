@@ -1,5 +1,7 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { checkSearchLimits } from '../core/search-limits.js';
+import { checkArtifactLocationUnderRoots } from '../store/artifact-roots.js';
 import { trackingErrors } from './errors.js';
 import { randomRunName } from './run-names.js';
 import {
@@ -63,6 +65,16 @@ export interface SearchExperimentsInput {
 
 const DEFAULT_EXPERIMENT_ID = '0';
 
+export interface TrackingServiceOptions {
+  /**
+   * Where experiment artifact locations may point (a server passes its artifact destination):
+   * `mlflow-artifacts:/…` and locations under these roots are accepted, anything else refused, so
+   * a client cannot make the server read or list `file:///etc` or another bucket. Unset (embedded
+   * use): any absolute path or `file:`, `s3:`, `mlflow-artifacts:` URI.
+   */
+  allowedArtifactRoots?: readonly string[];
+}
+
 /**
  * Tracking's rules, written once for every adapter: validation, limits, defaults, lifecycle.
  * The REST routes, the SDK and the CLI all go through here.
@@ -71,6 +83,7 @@ export class TrackingService {
   constructor(
     readonly store: TrackingStore,
     private readonly clock: Clock = systemClock,
+    private readonly options: TrackingServiceOptions = {},
   ) {}
 
   async createExperiment(input: {
@@ -83,6 +96,8 @@ export class TrackingService {
     for (const t of tags) this.checkExperimentTag(t);
     if (input.artifactLocation !== undefined && input.artifactLocation !== '') {
       checkArtifactLocation(input.artifactLocation);
+      if (this.options.allowedArtifactRoots)
+        checkArtifactLocationUnderRoots(input.artifactLocation, this.options.allowedArtifactRoots);
     }
     if (await this.store.getExperimentByName(name)) throw trackingErrors.experimentExists(name);
     const artifactLocation = input.artifactLocation || undefined;
@@ -128,6 +143,7 @@ export class TrackingService {
   }
 
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
+    checkSearchLimits(input);
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
     return this.store.searchExperiments({
@@ -212,6 +228,11 @@ export class TrackingService {
     checkRunName(name);
     if (!tagRunName) tags.push({ key: SYSTEM_TAGS.runName, value: name });
     const userId = input.userId ?? tags.find((t) => t.key === SYSTEM_TAGS.user)?.value ?? '';
+    if (userId.length > LIMITS.userIdLength)
+      throw new CairnError(
+        'INVALID_PARAMETER_VALUE',
+        `user_id had length ${userId.length}, which exceeded length limit of ${LIMITS.userIdLength}`,
+      );
     const startTime = input.startTime ?? this.clock();
     if (!Number.isSafeInteger(startTime))
       throw new CairnError('INVALID_PARAMETER_VALUE', `Invalid start_time: ${startTime}`);
@@ -323,6 +344,7 @@ export class TrackingService {
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
+    checkSearchLimits(input);
     const experimentIds = input.experimentIds.map(validateExperimentId);
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];

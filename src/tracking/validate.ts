@@ -16,6 +16,8 @@ export const LIMITS = {
   experimentTagKeyLength: 250,
   experimentTagValueLength: 5000,
   runNameLength: 250,
+  /** MLflow's `runs.user_id` column is VARCHAR(256). */
+  userIdLength: 256,
   datasetName: 500,
   datasetDigest: 36,
   datasetSource: 65_535,

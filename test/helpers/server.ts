@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type RunningServer, startServer } from '../../src/server/start.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server/start.js';
 import { tempDir } from './temp.js';
 
 export interface TestServer extends RunningServer {
@@ -16,13 +16,17 @@ export interface TestServer extends RunningServer {
 }
 
 /** A live `cairn server` on an ephemeral port over a temporary SQLite file and artifact dir. */
-export async function startTestServer(backendStoreUri?: string): Promise<TestServer> {
+export async function startTestServer(
+  backendStoreUri?: string,
+  options: Pick<ServerOptions, 'allowedHosts' | 'corsAllowedOrigins'> = {},
+): Promise<TestServer> {
   const tmp = await tempDir();
   const artifactsDir = path.join(tmp.dir, 'artifacts');
   const server = await startServer({
     port: 0,
     backendStoreUri: backendStoreUri ?? `sqlite:///${path.join(tmp.dir, 'cairn.db')}`,
     artifactsDestination: artifactsDir,
+    ...options,
   });
   return {
     ...server,
