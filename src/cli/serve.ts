@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CairnError } from '../core/errors.js';
 import { startServing } from '../serving/server.js';
+import { commaList } from './options.js';
 
 interface ServeFlags {
   host: string;
@@ -17,6 +18,8 @@ interface ServeFlags {
   inferenceLog?: string;
   sampleRate?: string;
   workers?: string;
+  allowedHosts?: string[];
+  corsAllowedOrigins?: string[];
 }
 
 function int(flag: string, value: string | undefined, min: number): number | undefined {
@@ -76,6 +79,16 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--sample-rate <0..1>', 'share of requests the inference log keeps (default 1)')
     .option(
+      '--allowed-hosts <hosts>',
+      'Host headers accepted, comma-separated (host, host:port, *.domain, *); default localhost, 127.0.0.1, [::1] when bound to loopback',
+      commaList,
+    )
+    .option(
+      '--cors-allowed-origins <origins>',
+      'origins allowed cross-origin access, comma-separated (https://app.example.com, *); default none',
+      commaList,
+    )
+    .option(
       '--tracking-uri <uri>',
       'store or server resolving the model URI (default $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, ./.cairn)',
     )
@@ -99,6 +112,8 @@ export function registerServeCommand(program: Command): void {
         ...(flags.modelName ? { modelName: flags.modelName } : {}),
         ...(flags.inferenceLog ? { inferenceLog: flags.inferenceLog } : {}),
         ...(flags.sampleRate !== undefined ? { sampleRate: rate(flags.sampleRate) } : {}),
+        ...(flags.allowedHosts ? { allowedHosts: flags.allowedHosts } : {}),
+        ...(flags.corsAllowedOrigins ? { corsAllowedOrigins: flags.corsAllowedOrigins } : {}),
       });
       const what = handle.routes
         .map(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startServer } from '../server/start.js';
+import { commaList } from './options.js';
 
 /** `cairn server`: MLflow's flag names, port 5000 by default; SIGTERM/SIGINT drain and exit 0. */
 export function registerServerCommand(program: Command): void {
@@ -70,11 +71,4 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Invalid port '${v}'`);
   return n;
-}
-
-function commaList(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }

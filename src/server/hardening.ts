@@ -5,7 +5,7 @@ import type {
   FastifyRequest,
   FastifyServerOptions,
 } from 'fastify';
-import { LOOPBACK_HOSTS, parseAllowedHosts } from './allowed-hosts.js';
+import { isLoopbackBind, LOOPBACK_HOSTS, parseAllowedHosts } from './allowed-hosts.js';
 import { clientErrorHandler } from './client-errors.js';
 import { parseOrigins } from './cors.js';
 import { type JsonLimits, parseLimitedJson } from './json-body.js';
@@ -97,4 +97,19 @@ export function installJsonParser(app: FastifyInstance, limits: JsonLimits): voi
       done(e as Error, undefined);
     }
   });
+}
+
+/**
+ * A server's hardening options from its bind address and flags: an explicit host list wins; else
+ * a loopback bind accepts only loopback names (against DNS rebinding) and any other bind any host.
+ */
+export function hardeningForBind(
+  host: string,
+  flags: { allowedHosts?: readonly string[]; corsAllowedOrigins?: readonly string[] },
+): HardeningOptions {
+  const allowedHosts = flags.allowedHosts ?? (isLoopbackBind(host) ? undefined : ['*']);
+  return {
+    ...(allowedHosts ? { allowedHosts } : {}),
+    ...(flags.corsAllowedOrigins ? { corsAllowedOrigins: flags.corsAllowedOrigins } : {}),
+  };
 }

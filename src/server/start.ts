@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { openBackends } from '../backends.js';
 import { defaultArtifactRoot, defaultDatabaseUri } from '../core/config.js';
 import { openArtifactStore } from '../store/artifact-backends.js';
-import { isLoopbackBind } from './allowed-hosts.js';
 import { buildApp } from './app.js';
-import type { HardeningOptions } from './hardening.js';
+import { hardeningForBind } from './hardening.js';
 
 export interface ServerOptions {
   host?: string;
@@ -46,7 +45,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       registry: backends.registry,
       artifacts,
     },
-    { logger: options.logger ?? false, hardening: hardeningFor(options) },
+    { logger: options.logger ?? false, hardening: hardeningForBind(options.host ?? '127.0.0.1', options) },
   );
   app.addHook('onClose', async () => backends.close());
   const host = options.host ?? '127.0.0.1';
@@ -65,14 +64,4 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   };
   return { app, url, close };
-}
-
-/** The server's hardening options from its own: an explicit host list wins, else the bind decides. */
-function hardeningFor(options: ServerOptions): HardeningOptions {
-  const host = options.host ?? '127.0.0.1';
-  const allowedHosts = options.allowedHosts ?? (isLoopbackBind(host) ? undefined : ['*']);
-  return {
-    ...(allowedHosts ? { allowedHosts } : {}),
-    ...(options.corsAllowedOrigins ? { corsAllowedOrigins: options.corsAllowedOrigins } : {}),
-  };
 }

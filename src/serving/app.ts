@@ -7,6 +7,12 @@ import Fastify, {
 } from 'fastify';
 import { CairnError } from '../core/errors.js';
 import { errorHandler, notFoundHandler } from '../server/errors.js';
+import {
+  type HardeningOptions,
+  hardenedServerOptions,
+  installHardening,
+  SCORING_JSON_LIMITS,
+} from '../server/hardening.js';
 import { formatPredictions, type RequestState, type ServingContext, servingRoutes } from './http.js';
 import type { ServingMetrics } from './metrics.js';
 import { type Admission, OverloadedError } from './queue.js';
@@ -20,6 +26,8 @@ export interface AppOptions extends BatchingOptions {
   sink?: InferenceSink;
   bodyLimit?: number;
   logger?: boolean;
+  /** Allowed hosts and CORS, as for every Cairn server (JSON limits are the scoring server's). */
+  hardening?: Omit<HardeningOptions, 'json'>;
 }
 
 /** MLflow's scoring protocol answers input errors with BAD_REQUEST; 503s carry a Retry-After. */
@@ -89,20 +97,15 @@ export function buildApp(
     ready: () => !closing,
   };
   const app = Fastify({
+    ...hardenedServerOptions(servingErrorHandler),
     logger: o.logger ? { level: 'info' } : false,
     bodyLimit: o.bodyLimit ?? 32 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // Only JSON and CSV bodies are read; anything else is refused unread with 415.
-  // Fastify's own JSON parser (prototype-poisoning protection) is kept; every other one goes.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Only JSON and CSV bodies are read; anything else is refused unread with 415. The hardening's
+  // JSON parser (depth and key limits, no prototype keys) replaces Fastify's.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    parseJson(req, body as string, (err, parsed) => {
-      if (err) done(new CairnError('BAD_REQUEST', 'Malformed JSON request body.'), undefined);
-      else done(null, parsed);
-    });
-  });
+  installHardening(app, { ...o.hardening, json: SCORING_JSON_LIMITS });
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.setErrorHandler(servingErrorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { hardeningForBind } from '../server/hardening.js';
 import { buildApp } from './app.js';
 import type { Deployment } from './deployment.js';
 import { FeedbackStore, feedbackRoutes } from './feedback.js';
@@ -57,6 +58,13 @@ export interface ServingOptions extends Partial<BatchingOptions> {
   /** Largest request body in bytes (default 32 MB). */
   bodyLimit?: number;
   logger?: boolean;
+  /**
+   * `Host` header patterns accepted (`--allowed-hosts`). Default: localhost, 127.0.0.1 and [::1]
+   * when bound to a loopback address; any host otherwise.
+   */
+  allowedHosts?: string[];
+  /** Origins allowed cross-origin access (`--cors-allowed-origins`); default none. */
+  corsAllowedOrigins?: string[];
 }
 
 export interface ServingHandle {
@@ -107,7 +115,10 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
   const { served, metrics, admission, o } = prepared;
   let app: FastifyInstance;
   try {
-    app = buildApp(served, metrics, admission, o);
+    app = buildApp(served, metrics, admission, {
+      ...o,
+      hardening: hardeningForBind(options.host ?? '127.0.0.1', options),
+    });
     // Labels for logged requests; when sampling, a caller cannot know which requests were kept.
     if (log)
       await app.register(
