@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import type { Visibility } from '../core/visibility.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KeyValue, Page, Run } from '../tracking/types.js';
 import { validateMaxResults } from '../tracking/validate.js';
@@ -46,6 +47,8 @@ export interface SearchInput {
   orderBy?: string[];
   maxResults?: number;
   pageToken?: string;
+  /** Only these registered models (by name) and their versions (the caller's permissions). */
+  visible?: Visibility;
 }
 
 export interface CreateModelVersionInput {
@@ -132,6 +135,7 @@ export class RegistryService {
         REGISTRY_LIMITS.maxResultsModels,
       ),
       ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+      ...(input.visible ? { visible: input.visible } : {}),
     });
   }
 
@@ -254,6 +258,7 @@ export class RegistryService {
         REGISTRY_LIMITS.maxResultsVersions,
       ),
       ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+      ...(input.visible ? { visible: input.visible } : {}),
     });
   }
 

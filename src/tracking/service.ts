@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { isVisible, type Visibility } from '../core/visibility.js';
 import { trackingErrors } from './errors.js';
 import { randomRunName } from './run-names.js';
 import {
@@ -51,6 +52,8 @@ export interface SearchRunsInput {
   viewType?: ViewType;
   maxResults?: number;
   pageToken?: string;
+  /** Only runs of these experiments may be returned (the caller's permissions). */
+  visible?: Visibility;
 }
 
 export interface SearchExperimentsInput {
@@ -59,6 +62,8 @@ export interface SearchExperimentsInput {
   viewType?: ViewType;
   maxResults?: number;
   pageToken?: string;
+  /** Only these experiments may be returned (the caller's permissions). */
+  visible?: Visibility;
 }
 
 const DEFAULT_EXPERIMENT_ID = '0';
@@ -138,6 +143,7 @@ export class TrackingService {
       viewType: checkViewType(input.viewType),
       maxResults: validateMaxResults(input.maxResults, 1000, LIMITS.maxResultsExperiments),
       ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+      ...(input.visible ? { visible: input.visible } : {}),
     });
   }
 
@@ -323,7 +329,9 @@ export class TrackingService {
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
-    const experimentIds = input.experimentIds.map(validateExperimentId);
+    const experimentIds = input.experimentIds
+      .map(validateExperimentId)
+      .filter((id) => isVisible(input.visible, id));
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
     return this.store.searchRuns({
