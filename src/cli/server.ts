@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isPermission, type Permission } from '../auth/types.js';
 import { startServer } from '../server/start.js';
 
 /** `cairn server`: MLflow's flag names, port 5000 by default; SIGTERM/SIGINT drain and exit 0. */
@@ -17,6 +18,13 @@ export function registerServerCommand(program: Command): void {
       'artifact root: a directory, file:// or s3:// URI (default $CAIRN_HOME/artifacts)',
     )
     .option('--log', 'log requests as JSON lines', false)
+    .option('--auth', 'require credentials (Basic or Bearer) and check permissions', false)
+    .option(
+      '--auth-default-permission <level>',
+      'with --auth: what users hold where nothing was granted (NO_PERMISSIONS, READ, EDIT, MANAGE)',
+      parsePermission,
+      'NO_PERMISSIONS',
+    )
     .action(
       async (opts: {
         host: string;
@@ -24,6 +32,8 @@ export function registerServerCommand(program: Command): void {
         backendStoreUri?: string;
         artifactsDestination?: string;
         log: boolean;
+        auth: boolean;
+        authDefaultPermission: Permission;
       }) => {
         const server = await startServer({
           host: opts.host,
@@ -31,6 +41,8 @@ export function registerServerCommand(program: Command): void {
           ...(opts.backendStoreUri ? { backendStoreUri: opts.backendStoreUri } : {}),
           ...(opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
           logger: opts.log,
+          auth: opts.auth,
+          authDefaultPermission: opts.authDefaultPermission,
         });
         process.stdout.write(`Cairn tracking server listening on ${server.url}\n`);
         let closing = false;
@@ -56,4 +68,10 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Invalid port '${v}'`);
   return n;
+}
+
+function parsePermission(v: string): Permission {
+  if (!isPermission(v))
+    throw new Error(`Invalid permission '${v}': expected NO_PERMISSIONS, READ, EDIT or MANAGE`);
+  return v;
 }
