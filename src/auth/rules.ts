@@ -151,7 +151,10 @@ export function listing(...kinds: ListKind[]): Rule {
 }
 
 /** With an `after` step (run once the handler succeeded). */
-export function then(rule: Rule, after: (ctx: RuleContext, response: unknown) => Promise<void>): Rule {
+export function afterSuccess(
+  rule: Rule,
+  after: (ctx: RuleContext, response: unknown) => Promise<void>,
+): Rule {
   if (rule.public) throw new Error('A public rule has no user to act for');
   return { ...rule, after };
 }

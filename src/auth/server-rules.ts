@@ -1,5 +1,6 @@
 import {
   adminOnly,
+  afterSuccess,
   allOf,
   experiment,
   experimentNamed,
@@ -15,7 +16,6 @@ import {
   registeredModel,
   run,
   signedIn,
-  then,
 } from './rules.js';
 import { outputModels, proxyPath, selfOrAdmin, versionSource } from './source-rules.js';
 
@@ -31,13 +31,13 @@ const asRecord = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** The creator of an experiment manages it. */
-const createExperiment = then(signedIn, async ({ user, access }, response) => {
+const createExperiment = afterSuccess(signedIn, async ({ user, access }, response) => {
   const id = asRecord(response)['experiment_id'];
   if (typeof id === 'string') await access.grantCreatorExperiment(user, id);
 });
 
 /** The creator of a registered model manages it. */
-const createRegisteredModel = then(signedIn, async ({ user, access }, response) => {
+const createRegisteredModel = afterSuccess(signedIn, async ({ user, access }, response) => {
   const name = asRecord(asRecord(response)['registered_model'])['name'];
   if (typeof name === 'string') await access.grantCreatorRegisteredModel(user, name);
 });
