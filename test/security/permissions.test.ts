@@ -1,0 +1,397 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, type AuthTestServer, BACKENDS, startAuthServer } from './auth-fixture.js';
+
+type Level = 'READ' | 'EDIT' | 'MANAGE';
+type Creds = { username: string; password: string };
+const RANK: Record<Level | 'NONE', number> = { NONE: 0, READ: 1, EDIT: 2, MANAGE: 3 };
+const API = '/api/2.0/mlflow';
+
+/** The world one owner builds: an experiment with a run, metrics, artifacts, a logged model, and a registered model. */
+async function buildWorld(srv: AuthTestServer, owner: Creds) {
+  const ok = async (method: string, path: string, body?: unknown) => {
+    const r = await srv.call(owner, method, path, body);
+    if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  const exp = (await ok('POST', `${API}/experiments/create`, { name: 'matrix-exp' }))[
+    'experiment_id'
+  ] as string;
+  const run = (await ok('POST', `${API}/runs/create`, { experiment_id: exp }))['run'] as {
+    info: { run_id: string };
+  };
+  const runId = run.info.run_id;
+  await ok('POST', `${API}/runs/log-batch`, {
+    run_id: runId,
+    metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 0 }],
+  });
+  const art = `/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts`;
+  await ok('PUT', `${art}/notes.txt`, Buffer.from('hello'));
+  await ok('PUT', `${art}/model/MLmodel`, Buffer.from('flavors: {}\n'));
+  const lm = (
+    await ok('POST', `${API}/logged-models`, { experiment_id: exp, name: 'lm', source_run_id: runId })
+  )['model'] as { info: { model_id: string } };
+  await ok('POST', `${API}/registered-models/create`, { name: 'matrix-model' });
+  await ok('POST', `${API}/model-versions/create`, {
+    name: 'matrix-model',
+    source: `runs:/${runId}/model`,
+    run_id: runId,
+  });
+  await ok('POST', `${API}/registered-models/alias`, {
+    name: 'matrix-model',
+    alias: 'champion',
+    version: '1',
+  });
+  return { exp, runId, modelId: lm.info.model_id, model: 'matrix-model' };
+}
+
+type World = Awaited<ReturnType<typeof buildWorld>>;
+
+/** Representative routes of every family, with the level each needs. */
+function routes(
+  w: World,
+): Array<{ family: string; level: Level; method: string; path: string; body?: unknown }> {
+  const art = `/api/2.0/mlflow-artifacts/artifacts/${w.exp}/${w.runId}/artifacts`;
+  const m = w.model;
+  return [
+    {
+      family: 'experiments',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/experiments/get?experiment_id=${w.exp}`,
+    },
+    {
+      family: 'experiments',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/experiments/get-by-name?experiment_name=matrix-exp`,
+    },
+    {
+      family: 'experiments',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/experiments/set-experiment-tag`,
+      body: { experiment_id: w.exp, key: 'k', value: 'v' },
+    },
+    {
+      family: 'experiments',
+      level: 'MANAGE',
+      method: 'GET',
+      path: `${API}/experiments/permissions/get?experiment_id=${w.exp}&username=owner`,
+    },
+    { family: 'runs', level: 'READ', method: 'GET', path: `${API}/runs/get?run_id=${w.runId}` },
+    {
+      family: 'runs',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/runs/set-tag`,
+      body: { run_id: w.runId, key: 'k', value: 'v' },
+    },
+    {
+      family: 'runs',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/runs/create`,
+      body: { experiment_id: w.exp },
+    },
+    {
+      family: 'metrics',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/metrics/get-history?run_id=${w.runId}&metric_key=loss&max_results=10`,
+    },
+    {
+      family: 'metrics',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/metrics/get-history-bulk-interval?run_ids=${w.runId}&metric_key=loss`,
+    },
+    {
+      family: 'metrics',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/runs/log-batch`,
+      body: { run_id: w.runId, metrics: [{ key: 'acc', value: 0.5, timestamp: 2, step: 1 }] },
+    },
+    { family: 'artifacts', level: 'READ', method: 'GET', path: `${API}/artifacts/list?run_id=${w.runId}` },
+    { family: 'artifacts', level: 'READ', method: 'GET', path: `${art}/notes.txt` },
+    {
+      family: 'artifacts',
+      level: 'READ',
+      method: 'GET',
+      path: `/api/2.0/mlflow-artifacts/artifacts?path=${w.exp}/${w.runId}/artifacts`,
+    },
+    {
+      family: 'artifacts',
+      level: 'READ',
+      method: 'GET',
+      path: `/get-artifact?path=notes.txt&run_uuid=${w.runId}`,
+    },
+    { family: 'artifacts', level: 'EDIT', method: 'PUT', path: `${art}/written.txt`, body: Buffer.from('x') },
+    {
+      family: 'registered models',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/registered-models/get?name=${m}`,
+    },
+    {
+      family: 'registered models',
+      level: 'READ',
+      method: 'POST',
+      path: `${API}/registered-models/get-latest-versions`,
+      body: { name: m },
+    },
+    {
+      family: 'registered models',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/registered-models/set-tag`,
+      body: { name: m, key: 'k', value: 'v' },
+    },
+    {
+      family: 'registered models',
+      level: 'MANAGE',
+      method: 'GET',
+      path: `${API}/registered-models/permissions/get?name=${m}&username=owner`,
+    },
+    {
+      family: 'model versions',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/model-versions/get?name=${m}&version=1`,
+    },
+    {
+      family: 'model versions',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/model-versions/get-download-uri?name=${m}&version=1`,
+    },
+    {
+      family: 'model versions',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/model-versions/set-tag`,
+      body: { name: m, version: '1', key: 'k', value: 'v' },
+    },
+    {
+      family: 'aliases',
+      level: 'READ',
+      method: 'GET',
+      path: `${API}/registered-models/alias?name=${m}&alias=champion`,
+    },
+    {
+      family: 'aliases',
+      level: 'EDIT',
+      method: 'POST',
+      path: `${API}/registered-models/alias`,
+      body: { name: m, alias: 'champion', version: '1' },
+    },
+    { family: 'logged models', level: 'READ', method: 'GET', path: `${API}/logged-models/${w.modelId}` },
+    {
+      family: 'logged models',
+      level: 'EDIT',
+      method: 'PATCH',
+      path: `${API}/logged-models/${w.modelId}/tags`,
+      body: { tags: [{ key: 'k', value: 'v' }] },
+    },
+    {
+      family: 'lineage',
+      level: 'READ',
+      method: 'GET',
+      path: `/api/2.0/cairn/model-versions/lineage?name=${m}&version=1`,
+    },
+  ];
+}
+
+describe.each(BACKENDS)('permissions on a live server (%s)', (backend) => {
+  let srv: AuthTestServer;
+  let world: World;
+  const users: Record<string, Creds> = {};
+  /** What each user holds on the experiment and the model ('ADMIN' bypasses). */
+  const held: Record<string, Level | 'NONE' | 'ADMIN'> = {
+    [ADMIN.username]: 'ADMIN',
+    owner: 'MANAGE',
+    manager: 'MANAGE',
+    editor: 'EDIT',
+    reader: 'READ',
+    stranger: 'NONE',
+  };
+
+  beforeAll(async () => {
+    srv = await startAuthServer(backend);
+    users[ADMIN.username] = ADMIN;
+    for (const name of ['owner', 'manager', 'editor', 'reader', 'stranger'])
+      users[name] = await srv.user(name);
+    world = await buildWorld(srv, users['owner']!);
+    for (const [name, level] of [
+      ['manager', 'MANAGE'],
+      ['editor', 'EDIT'],
+      ['reader', 'READ'],
+    ] as const) {
+      const grant = { username: name, permission: level };
+      const e = await srv.call(users['owner']!, 'POST', `${API}/experiments/permissions/create`, {
+        ...grant,
+        experiment_id: world.exp,
+      });
+      const m = await srv.call(users['owner']!, 'POST', `${API}/registered-models/permissions/create`, {
+        ...grant,
+        name: world.model,
+      });
+      expect([e.status, m.status]).toEqual([200, 200]);
+    }
+  });
+  afterAll(async () => srv?.stop());
+
+  it('allows each route exactly to the users whose level reaches it, in every family', async () => {
+    const failures: string[] = [];
+    for (const route of routes(world)) {
+      for (const [name, level] of Object.entries(held)) {
+        const allowed = level === 'ADMIN' || RANK[level] >= RANK[route.level];
+        const r = await srv.call(users[name], route.method, route.path, route.body);
+        const ok = allowed
+          ? r.status === 200
+          : r.status === 403 && r.body['error_code'] === 'PERMISSION_DENIED';
+        if (!ok)
+          failures.push(
+            `${route.family}: ${route.method} ${route.path} as ${name} (${level}) → ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`,
+          );
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('needs READ on the source run to register a version from it, even on a model one manages', async () => {
+    const stranger = users['stranger']!;
+    expect(
+      (await srv.call(stranger, 'POST', `${API}/registered-models/create`, { name: 'stranger-model' }))
+        .status,
+    ).toBe(200);
+    for (const body of [
+      { source: `runs:/${world.runId}/model` },
+      { source: `mlflow-artifacts:/${world.exp}/${world.runId}/artifacts/model` },
+      { source: `models:/${world.modelId}` },
+      { source: `models:/${world.model}/1` },
+      { source: `${srv.artifactsDir}/${world.exp}/${world.runId}/artifacts/model` },
+    ]) {
+      const r = await srv.call(stranger, 'POST', `${API}/model-versions/create`, {
+        name: 'stranger-model',
+        ...body,
+      });
+      expect(r.status, JSON.stringify(body)).toBe(403);
+    }
+    const viaRunId = await srv.call(stranger, 'POST', `${API}/model-versions/create`, {
+      name: 'stranger-model',
+      source: `runs:/${world.runId}/model`,
+      run_id: world.runId,
+    });
+    expect(viaRunId.status).toBe(403);
+    // The reader may read the run, so it may register from it into a model it manages.
+    const reader = users['reader']!;
+    expect(
+      (await srv.call(reader, 'POST', `${API}/registered-models/create`, { name: 'reader-model' })).status,
+    ).toBe(200);
+    const ok = await srv.call(reader, 'POST', `${API}/model-versions/create`, {
+      name: 'reader-model',
+      source: `runs:/${world.runId}/model`,
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('gives the creator MANAGE, and lets a manager grant and revoke', async () => {
+    const reader = users['reader']!;
+    const created = await srv.call(reader, 'POST', `${API}/experiments/create`, { name: 'reader-own' });
+    const own = created.body['experiment_id'] as string;
+    expect(
+      (
+        await srv.call(reader, 'POST', `${API}/experiments/permissions/create`, {
+          experiment_id: own,
+          username: 'stranger',
+          permission: 'READ',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await srv.call(users['stranger']!, 'GET', `${API}/experiments/get?experiment_id=${own}`)).status,
+    ).toBe(200);
+    expect(
+      (
+        await srv.call(reader, 'DELETE', `${API}/experiments/permissions/delete`, {
+          experiment_id: own,
+          username: 'stranger',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await srv.call(users['stranger']!, 'GET', `${API}/experiments/get?experiment_id=${own}`)).status,
+    ).toBe(403);
+    // An editor of the matrix experiment cannot grant on it, nor delete it.
+    const editor = users['editor']!;
+    expect(
+      (
+        await srv.call(editor, 'POST', `${API}/experiments/permissions/create`, {
+          experiment_id: world.exp,
+          username: 'stranger',
+          permission: 'MANAGE',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await srv.call(editor, 'POST', `${API}/experiments/delete`, { experiment_id: world.exp })).status,
+    ).toBe(403);
+    expect((await srv.call(reader, 'POST', `${API}/experiments/delete`, { experiment_id: own })).status).toBe(
+      200,
+    );
+  });
+
+  it('guards runs/outputs and logged-model writes by the experiment, and answers unknown ids with 404', async () => {
+    const stranger = users['stranger']!;
+    const own = (await srv.call(stranger, 'POST', `${API}/experiments/create`, { name: 'stranger-own' }))
+      .body['experiment_id'];
+    const run = (await srv.call(stranger, 'POST', `${API}/runs/create`, { experiment_id: own })).body[
+      'run'
+    ] as { info: { run_id: string } };
+    const link = await srv.call(stranger, 'POST', `${API}/runs/outputs`, {
+      run_id: run.info.run_id,
+      models: [{ model_id: world.modelId }],
+    });
+    expect(link.status).toBe(403);
+    expect((await srv.call(stranger, 'DELETE', `${API}/logged-models/${world.modelId}`)).status).toBe(403);
+    expect((await srv.call(stranger, 'POST', `${API}/runs/create`, {})).status).toBe(403); // the default experiment
+    expect((await srv.call(stranger, 'GET', `${API}/experiments/get?experiment_id=987654`)).status).toBe(404);
+    expect(
+      (await srv.call(stranger, 'GET', `${API}/runs/get?run_id=0123456789abcdef0123456789abcdef`)).status,
+    ).toBe(404);
+    expect((await srv.call(stranger, 'GET', `${API}/runs/get`)).status).toBe(400);
+  });
+});
+
+describe('a server whose default permission is READ', () => {
+  let srv: AuthTestServer;
+  beforeAll(async () => {
+    srv = await startAuthServer('sqlite', { defaultPermission: 'READ' });
+  });
+  afterAll(async () => srv?.stop());
+
+  it('lets everyone read what they were not granted, but not change it; an explicit NO_PERMISSIONS hides it', async () => {
+    const owner = await srv.user('owner');
+    const other = await srv.user('other');
+    const exp = (await srv.call(owner, 'POST', `${API}/experiments/create`, { name: 'shared' })).body[
+      'experiment_id'
+    ] as string;
+    expect((await srv.call(other, 'GET', `${API}/experiments/get?experiment_id=${exp}`)).status).toBe(200);
+    expect(
+      (
+        await srv.call(other, 'POST', `${API}/experiments/set-experiment-tag`, {
+          experiment_id: exp,
+          key: 'k',
+          value: 'v',
+        })
+      ).status,
+    ).toBe(403);
+    await srv.call(owner, 'POST', `${API}/experiments/permissions/create`, {
+      experiment_id: exp,
+      username: 'other',
+      permission: 'NO_PERMISSIONS',
+    });
+    expect((await srv.call(other, 'GET', `${API}/experiments/get?experiment_id=${exp}`)).status).toBe(403);
+  });
+});
