@@ -88,6 +88,11 @@ export function param(name: string): Source {
   };
 }
 
+/** Always the same ids (e.g. the registered model a serving process serves). */
+export function fixed(...ids: string[]): Source {
+  return () => ids;
+}
+
 /** A fixed value when no field is given (runs/create defaults to experiment '0'). */
 export function orDefault(source: Source, fallback: string): Source {
   return (req) => {
