@@ -79,10 +79,11 @@ export function installAuth(app: FastifyInstance, options: InstallAuthOptions): 
       byMethod.set(method, rule);
       covered.push({ method, url: route.url, key, rule });
     }
-    const ruleOf = (req: FastifyRequest) => byMethod.get(req.method) ?? byMethod.get('GET');
-    prepend(route, 'onRequest', authenticate(options, ruleOf));
-    prepend(route, 'preHandler', authorize(options, ruleOf));
-    append(route, 'preSerialization', afterSuccess(options, ruleOf));
+    // Exactly the request's method: a method without a rule never borrows another's.
+    const ruleOf = (req: FastifyRequest) => byMethod.get(req.method);
+    prepend(route, 'onRequest', guard(authenticate(options, ruleOf)));
+    prepend(route, 'preHandler', guard(authorize(options, ruleOf)));
+    append(route, 'preSerialization', guard(afterSuccess(options, ruleOf)));
   });
 }
 
@@ -148,10 +149,21 @@ function hooksOf(route: RouteOptions, name: HookName): unknown[] {
   return existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
 }
 
+const GUARD = Symbol('cairn.authGuard');
+
+/** Marks our hooks, so a route whose options are copied (Fastify's HEAD routes) is not guarded twice. */
+function guard<T extends object>(hook: T): T {
+  return Object.assign(hook, { [GUARD]: true });
+}
+
+function others(route: RouteOptions, name: HookName): unknown[] {
+  return hooksOf(route, name).filter((h) => !(h as Record<symbol, unknown>)[GUARD]);
+}
+
 function prepend(route: RouteOptions, name: HookName, hook: unknown): void {
-  (route as unknown as Record<HookName, unknown>)[name] = [hook, ...hooksOf(route, name)];
+  (route as unknown as Record<HookName, unknown>)[name] = [hook, ...others(route, name)];
 }
 
 function append(route: RouteOptions, name: HookName, hook: unknown): void {
-  (route as unknown as Record<HookName, unknown>)[name] = [...hooksOf(route, name), hook];
+  (route as unknown as Record<HookName, unknown>)[name] = [...others(route, name), hook];
 }

@@ -4,6 +4,7 @@ import type { MetadataDb } from '../store/db.js';
 import { AccessControl } from './access.js';
 import { authAdminRoutes, authTokenRoutes } from './http.js';
 import { installAuth } from './install.js';
+import { decoyHash } from './password.js';
 import { SERVER_PREFIXES, serverRules } from './server-rules.js';
 import { AuthService } from './service.js';
 import { SqlPermissionStore } from './sql-permission-store.js';
@@ -44,6 +45,8 @@ export async function openServerAuth(
       'Authentication needs a sqlite: or postgresql: backend store (users live in the metadata database).',
     );
   const auth = openAuthService(handle);
+  // The decoy hash that unknown usernames are checked against, made now so the first such request costs no more than the others.
+  await decoyHash();
   const env = options.env ?? process.env;
   const username = env['CAIRN_ADMIN_USERNAME'];
   const password = env['CAIRN_ADMIN_PASSWORD'];

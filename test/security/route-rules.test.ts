@@ -98,12 +98,15 @@ describe('every route has a rule (fail closed)', () => {
       rules: {
         'GET /ping': PUBLIC,
         'GET /health': PUBLIC,
+        'GET /ping-too': PUBLIC,
         'POST /invocations': registeredModel('READ', fixed('served-model')),
       },
     });
     serving.get('/ping', async () => 'pong');
     serving.post('/invocations', async () => ({ predictions: [1] }));
     serving.get('/metrics', async () => 'secret_total 1');
+    // A route of several methods: the one without a rule is refused, not given its sibling's rule.
+    serving.route({ method: ['GET', 'PUT'], url: '/ping-too', handler: async () => 'pong' });
     await auth.auth.createUser('serving-reader', 'serving-reader-pw');
     await auth.auth.createUser('serving-stranger', 'serving-stranger-pw');
     await backends.registry.createRegisteredModel({ name: 'served-model', tags: [] });
@@ -117,6 +120,9 @@ describe('every route has a rule (fail closed)', () => {
     expect((await call(basic('serving-stranger', 'serving-stranger-pw'))).statusCode).toBe(403);
     expect((await call(basic('serving-reader', 'serving-reader-pw'))).json()).toEqual({ predictions: [1] });
     expect((await serving.inject({ method: 'GET', url: '/metrics', headers: admin })).statusCode).toBe(403);
+    expect((await serving.inject({ method: 'GET', url: '/ping-too' })).statusCode).toBe(200);
+    expect((await serving.inject({ method: 'PUT', url: '/ping-too' })).statusCode).toBe(401);
+    expect((await serving.inject({ method: 'PUT', url: '/ping-too', headers: admin })).statusCode).toBe(403);
     await serving.close();
   });
 });
