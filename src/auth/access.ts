@@ -39,6 +39,19 @@ export class AccessControl {
     await this.requireExperiment(user, experimentId, needed);
   }
 
+  /**
+   * READ on the run a model version came from, when that run exists (its lineage shows the run's
+   * params, metrics and datasets): the same run the registry's lineage reads.
+   */
+  async requireVersionRun(user: User, name: string, version: string): Promise<void> {
+    if (user.isAdmin) return;
+    const origin = await this.store.modelVersionOrigin(name, version);
+    if (!origin) return;
+    const runId = /^runs:\/([^/]+)/i.exec(origin.source)?.[1] ?? (origin.runId || undefined);
+    if (!runId || (await this.store.experimentOfRun(runId)) === undefined) return;
+    await this.requireRun(user, runId, 'READ');
+  }
+
   async requireLoggedModel(user: User, modelId: string, needed: Permission): Promise<void> {
     if (user.isAdmin) return;
     const experimentId = await this.store.experimentOfLoggedModel(modelId);

@@ -17,7 +17,7 @@ import {
   run,
   signedIn,
 } from './rules.js';
-import { outputModels, proxyPath, selfOrAdmin, versionSource } from './source-rules.js';
+import { outputModels, proxyPath, selfOrAdmin, versionRun, versionSource } from './source-rules.js';
 
 /** The prefixes `cairn server` mounts MLflow's API under; rule keys leave them out. */
 export const SERVER_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
@@ -120,7 +120,7 @@ export function serverRules(options: { allowedSourceRoots?: readonly string[] } 
     'GET /mlflow/model-versions/get-download-uri': rm('READ'),
     'POST /mlflow/model-versions/set-tag': rm('EDIT'),
     'DELETE /mlflow/model-versions/delete-tag': rm('EDIT'),
-    'GET /cairn/model-versions/lineage': rm('READ'),
+    'GET /cairn/model-versions/lineage': allOf(rm('READ'), versionRun),
 
     // ---- artifacts ----
     'GET /mlflow/artifacts/list': onRun('READ'),

@@ -65,6 +65,16 @@ export function versionSource(allowedSourceRoots: readonly string[]): Rule {
   };
 }
 
+/** A version's lineage: READ on the run it came from too (the registered model is checked separately). */
+export const versionRun: Rule = {
+  check: async (ctx) => {
+    const q = asRecord(ctx.req.query);
+    const [name, version] = [q['name'], q['version']];
+    if (typeof name === 'string' && typeof version === 'string')
+      await ctx.access.requireVersionRun(ctx.user, name, version);
+  },
+};
+
 /** `runs/outputs`: EDIT on the run is checked separately; READ on every logged model it links. */
 export const outputModels: Rule = {
   check: async (ctx) => {

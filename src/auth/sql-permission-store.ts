@@ -165,6 +165,21 @@ export class SqlPermissionStore implements PermissionStore {
     return row ? String(row.experiment_id) : undefined;
   }
 
+  async modelVersionOrigin(
+    name: string,
+    version: string,
+  ): Promise<{ source: string; runId: string } | undefined> {
+    if (!/^\d{1,15}$/.test(version)) return undefined;
+    const row = await this.db
+      .selectFrom('model_versions as mv')
+      .innerJoin('registered_models as rm', 'rm.model_pk', 'mv.model_pk')
+      .select(['mv.source', 'mv.run_id'])
+      .where('rm.name', '=', name)
+      .where('mv.version', '=', Number(version))
+      .executeTakeFirst();
+    return row ? { source: row.source, runId: row.run_id } : undefined;
+  }
+
   async experimentOfRun(runId: string): Promise<string | undefined> {
     const cached = this.runExperiment.get(runId);
     if (cached !== undefined) return cached;

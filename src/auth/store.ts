@@ -62,6 +62,8 @@ export interface PermissionStore {
   listRegisteredModelPermissions(userId: number): Promise<Array<{ name: string; permission: Permission }>>;
 
   experimentIdByName(name: string): Promise<string | undefined>;
+  /** A model version's source and run id, as stored (undefined: no such version). */
+  modelVersionOrigin(name: string, version: string): Promise<{ source: string; runId: string } | undefined>;
   experimentOfRun(runId: string): Promise<string | undefined>;
   experimentOfLoggedModel(modelId: string): Promise<string | undefined>;
 }

@@ -284,6 +284,33 @@ describe.each(BACKENDS)('permissions on a live server (%s)', (backend) => {
       run_id: world.runId,
     });
     expect(viaRunId.status).toBe(403);
+    // A model granted without its run: the version reads, its lineage (the run's data) does not.
+    await srv.call(users['owner']!, 'POST', `${API}/registered-models/create`, { name: 'shared-model' });
+    await srv.call(users['owner']!, 'POST', `${API}/model-versions/create`, {
+      name: 'shared-model',
+      source: `runs:/${world.runId}/model`,
+    });
+    await srv.call(users['owner']!, 'POST', `${API}/registered-models/permissions/create`, {
+      name: 'shared-model',
+      username: 'stranger',
+      permission: 'READ',
+    });
+    expect(
+      (await srv.call(stranger, 'GET', `${API}/model-versions/get?name=shared-model&version=1`)).status,
+    ).toBe(200);
+    expect(
+      (await srv.call(stranger, 'GET', `/api/2.0/cairn/model-versions/lineage?name=shared-model&version=1`))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await srv.call(
+          users['reader']!,
+          'GET',
+          `/api/2.0/cairn/model-versions/lineage?name=${world.model}&version=1`,
+        )
+      ).status,
+    ).toBe(200);
     // The reader may read the run, so it may register from it into a model it manages.
     const reader = users['reader']!;
     expect(
