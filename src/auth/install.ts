@@ -13,7 +13,7 @@ import { type AccessControl, permissionDenied } from './access.js';
 import { parseAuthorization, REALM, unauthenticated } from './credentials.js';
 import type { Rule, RuleContext, RuleTable } from './rules.js';
 import type { AuthService } from './service.js';
-import type { User } from './types.js';
+import type { SignedInUser } from './types.js';
 
 export interface InstallAuthOptions {
   auth: AuthService;
@@ -33,7 +33,7 @@ export interface CoveredRoute {
 }
 
 const COVERAGE = new WeakMap<FastifyInstance, CoveredRoute[]>();
-const USERS = new WeakMap<FastifyRequest, User>();
+const USERS = new WeakMap<FastifyRequest, SignedInUser>();
 
 /** Every route registered since installAuth, with its rule (for the test that walks the table). */
 export function authCoverage(app: FastifyInstance): readonly CoveredRoute[] {
@@ -41,7 +41,7 @@ export function authCoverage(app: FastifyInstance): readonly CoveredRoute[] {
 }
 
 /** The signed-in user of a request (undefined on public routes or when auth is off). */
-export function currentUser(req: FastifyRequest): User | undefined {
+export function currentUser(req: FastifyRequest): SignedInUser | undefined {
   return USERS.get(req);
 }
 

@@ -2,11 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import { invalidParam } from '../core/errors.js';
 import type { AccessControl } from './access.js';
 import { permissionDenied } from './access.js';
-import type { Permission, User } from './types.js';
+import type { Permission, SignedInUser } from './types.js';
 
 /** What a rule sees: the signed-in user, the permission checks, and the request. */
 export interface RuleContext {
-  user: User;
+  user: SignedInUser;
   access: AccessControl;
   req: FastifyRequest;
 }

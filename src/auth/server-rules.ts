@@ -17,7 +17,14 @@ import {
   run,
   signedIn,
 } from './rules.js';
-import { outputModels, proxyPath, selfOrAdmin, versionRun, versionSource } from './source-rules.js';
+import {
+  outputModels,
+  proxyPath,
+  selfOrAdmin,
+  selfWithPassword,
+  versionRun,
+  versionSource,
+} from './source-rules.js';
 
 /** The prefixes `cairn server` mounts MLflow's API under; rule keys leave them out. */
 export const SERVER_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
@@ -133,7 +140,7 @@ export function serverRules(options: { allowedSourceRoots?: readonly string[] } 
     // ---- users, permissions, tokens (src/auth/http.ts) ----
     'POST /mlflow/users/create': adminOnly,
     'GET /mlflow/users/get': selfOrAdmin,
-    'PATCH /mlflow/users/update-password': selfOrAdmin,
+    'PATCH /mlflow/users/update-password': selfWithPassword,
     'PATCH /mlflow/users/update-admin': adminOnly,
     'DELETE /mlflow/users/delete': adminOnly,
     'POST /mlflow/experiments/permissions/create': exp('MANAGE'),
@@ -144,7 +151,7 @@ export function serverRules(options: { allowedSourceRoots?: readonly string[] } 
     'GET /mlflow/registered-models/permissions/get': rm('MANAGE'),
     'PATCH /mlflow/registered-models/permissions/update': rm('MANAGE'),
     'DELETE /mlflow/registered-models/permissions/delete': rm('MANAGE'),
-    'POST /cairn/tokens/create': selfOrAdmin,
+    'POST /cairn/tokens/create': selfWithPassword,
     'GET /cairn/tokens/list': selfOrAdmin,
     'POST /cairn/tokens/revoke': signedIn,
     'GET /cairn/users/current': signedIn,

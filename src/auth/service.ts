@@ -4,7 +4,7 @@ import { type Credentials, unauthenticated, VerifiedPasswords } from './credenti
 import { DEFAULT_SCRYPT, decoyHash, hashPassword, type ScryptParams, verifyPassword } from './password.js';
 import type { PermissionStore, UserStore } from './store.js';
 import { newToken, TOKEN_PREFIX, tokenHash } from './tokens.js';
-import type { ApiTokenInfo, StoredUser, User } from './types.js';
+import type { ApiTokenInfo, SignedInUser, StoredUser, User } from './types.js';
 
 export interface AuthServiceOptions {
   clock?: Clock;
@@ -121,30 +121,30 @@ export class AuthService {
   }
 
   /** The user the credentials prove, or UNAUTHENTICATED (the same answer for every failure). */
-  async authenticate(credentials: Credentials): Promise<User> {
+  async authenticate(credentials: Credentials): Promise<SignedInUser> {
     const now = this.clock();
     if (credentials.kind === 'bearer') {
       const user = await this.byToken(credentials.token, now);
       if (!user) throw unauthenticated();
-      return user;
+      return { ...user, via: 'token' };
     }
     const { username, secret } = credentials;
     if (secret.startsWith(TOKEN_PREFIX)) {
       const user = await this.byToken(secret, now);
-      if (user && user.username === username) return user;
+      if (user && user.username === username) return { ...user, via: 'token' };
     }
     const remembered = this.verified.lookup(username, secret, now);
     if (remembered) {
       const user = await this.users.getUserById(remembered.userId);
       if (user && user.username === username && user.passwordHash === remembered.passwordHash)
-        return publicUser(user);
+        return { ...publicUser(user), via: 'password' };
     }
     const user = await this.users.getUserByName(username);
     // An unknown user costs the same scrypt as a known one, so timing does not tell them apart.
     const ok = await verifyPassword(secret, user?.passwordHash ?? (await decoyHash()));
     if (!user || !ok) throw unauthenticated();
     this.verified.remember(username, secret, user.id, user.passwordHash, now);
-    return publicUser(user);
+    return { ...publicUser(user), via: 'password' };
   }
 
   private async byToken(token: string, now: number): Promise<User | undefined> {

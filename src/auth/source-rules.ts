@@ -88,13 +88,24 @@ export const outputModels: Rule = {
 };
 
 /** The user named by `username` (absent: the caller) must be the caller, unless the caller is an admin. */
-export const selfOrAdmin: Rule = {
+async function requireSelfOrAdmin(ctx: RuleContext): Promise<void> {
+  if (ctx.user.isAdmin) return;
+  for (const n of [asRecord(ctx.req.query)['username'], asRecord(ctx.req.body)['username']]) {
+    if (n !== undefined && n !== ctx.user.username)
+      throw permissionDenied('Permission denied: only an admin may act for another user.');
+  }
+}
+
+export const selfOrAdmin: Rule = { check: requireSelfOrAdmin };
+
+/**
+ * Changing one's password or minting a token needs the password itself (Basic username:password),
+ * not an API token: a leaked token must not be able to take the account over or outlive its revocation.
+ */
+export const selfWithPassword: Rule = {
   check: async (ctx) => {
-    const named = [asRecord(ctx.req.query)['username'], asRecord(ctx.req.body)['username']];
-    if (ctx.user.isAdmin) return;
-    for (const n of named) {
-      if (n !== undefined && n !== ctx.user.username)
-        throw permissionDenied('Permission denied: only an admin may act for another user.');
-    }
+    await requireSelfOrAdmin(ctx);
+    if (!ctx.user.isAdmin && ctx.user.via !== 'password')
+      throw permissionDenied('Permission denied: sign in with your password (not a token) to do this.');
   },
 };

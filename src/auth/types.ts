@@ -17,6 +17,11 @@ export interface User {
   isAdmin: boolean;
 }
 
+/** A user as a request proved it: with a password, or with an API token. */
+export interface SignedInUser extends User {
+  via: 'password' | 'token';
+}
+
 /** A user row with its stored password hash (never leaves the auth module). */
 export interface StoredUser extends User {
   passwordHash: string;

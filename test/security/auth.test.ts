@@ -76,6 +76,14 @@ describe.each(BACKENDS)('authentication on a live server (%s)', (backend) => {
     expect(JSON.stringify(listed.body)).not.toContain(token);
     expect(listed.body['tokens']).toEqual([expect.objectContaining({ token_id: id, name: 'ci' })]);
 
+    // A token cannot change the password or mint more tokens (a leaked token must not outlive revocation).
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
+    expect((await srv.call(bearer, 'POST', '/api/2.0/cairn/tokens/create', {})).status).toBe(403);
+    const takeover = { username: 'alice', password: 'taken-over-pw' };
+    expect((await srv.call(bearer, 'PATCH', '/api/2.0/mlflow/users/update-password', takeover)).status).toBe(
+      403,
+    );
+
     expect((await srv.call(alice, 'POST', '/api/2.0/cairn/tokens/revoke', { token_id: id })).status).toBe(
       200,
     );
