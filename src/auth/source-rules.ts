@@ -11,14 +11,17 @@ function asRecord(v: unknown): Record<string, unknown> {
 
 /**
  * A path under the artifact root: `<experiment_id>/<run_id>/…` belongs to that experiment. The
- * root itself, and anything not under an experiment, is for admins only.
+ * root itself, and anything not in an experiment's own folder, is for admins only.
  */
 async function requireArtifactPath(ctx: RuleContext, raw: string, level: Permission): Promise<void> {
   const rel = safeArtifactPath(raw);
   const first = rel.split('/')[0] ?? '';
-  if (first === '') {
+  // Only an experiment's own folder (its id written canonically: `7`, not `07`) belongs to it.
+  if (!/^(0|[1-9]\d{0,14})$/.test(first)) {
     if (!ctx.user.isAdmin)
-      throw permissionDenied('Permission denied: only an admin may use the artifact root.');
+      throw permissionDenied(
+        'Permission denied: only an admin may use artifact paths outside an experiment.',
+      );
     return;
   }
   await ctx.access.requireExperiment(ctx.user, first, level);

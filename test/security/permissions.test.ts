@@ -388,6 +388,15 @@ describe.each(BACKENDS)('permissions on a live server (%s)', (backend) => {
       (await srv.call(stranger, 'GET', `${API}/runs/get?run_id=0123456789abcdef0123456789abcdef`)).status,
     ).toBe(404);
     expect((await srv.call(stranger, 'GET', `${API}/runs/get`)).status).toBe(400);
+    // Artifact paths outside an experiment's own folder are for admins: the root, `07` for `7`, other names.
+    const editor = users['editor']!;
+    const put = (p: string) =>
+      srv.call(editor, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${p}`, Buffer.from('x'));
+    expect((await put(`0${world.exp}/x.txt`)).status).toBe(403);
+    expect((await put('shared/x.txt')).status).toBe(403);
+    expect((await put(`${world.exp}%2f..%2f..%2fx`)).status).toBe(400);
+    expect((await srv.call(editor, 'GET', '/api/2.0/mlflow-artifacts/artifacts')).status).toBe(403);
+    expect((await srv.call(ADMIN, 'GET', '/api/2.0/mlflow-artifacts/artifacts')).status).toBe(200);
   });
 });
 
