@@ -1,7 +1,7 @@
 import { CairnError } from './core/errors.js';
 import { RegistryService } from './registry/service.js';
 import type { RegistryStore } from './registry/store.js';
-import { openMetadataDb } from './store/db.js';
+import { type MetadataDb, openMetadataDb } from './store/db.js';
 import { LoggedModelService } from './tracking/logged-models-service.js';
 import type { LoggedModelStore } from './tracking/logged-models-store.js';
 import { TrackingService } from './tracking/service.js';
@@ -24,6 +24,8 @@ export interface Backends {
   readonly tracking: TrackingService;
   readonly loggedModels: LoggedModelService;
   readonly registry: RegistryService;
+  /** The shared metadata database (embedded mode only), for stores outside the domains (auth). */
+  readonly metadataDb?: MetadataDb;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function openBackends(uri: string, options: BackendOptions = {}): P
   let registry: RegistryStore;
   let close: () => Promise<void>;
   let mode: Backends['mode'];
+  let metadataDb: MetadataDb | undefined;
   if (/^https?:\/\//i.test(uri)) {
     const [{ HttpTrackingStore }, { HttpLoggedModelStore }, { HttpRegistryStore }] = await Promise.all([
       import('./tracking/http-store.js'),
@@ -59,6 +62,7 @@ export async function openBackends(uri: string, options: BackendOptions = {}): P
       );
     }
     const handle = await openMetadataDb(uri);
+    metadataDb = handle;
     const [{ SqlLoggedModelStore }, { registryStoreForDb }] = await Promise.all([
       import('./tracking/logged-models-sql-store.js'),
       import('./registry/backends.js'),
@@ -95,6 +99,7 @@ export async function openBackends(uri: string, options: BackendOptions = {}): P
     tracking: trackingService,
     loggedModels: loggedModelService,
     registry: registryService,
+    ...(metadataDb ? { metadataDb } : {}),
     close,
   };
 }

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerModelsCommand } from './models.js';
 import { registerServeCommand } from './serve.js';
 import { registerServerCommand } from './server.js';
+import { registerUserCommands } from './users.js';
 
 const program = new Command()
   .name('cairn')
@@ -13,6 +14,7 @@ const program = new Command()
 registerServerCommand(program);
 registerModelsCommand(program);
 registerServeCommand(program);
+registerUserCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { code?: string; message?: string };

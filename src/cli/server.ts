@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isPermission, type Permission } from '../auth/types.js';
 import { startServer } from '../server/start.js';
 import { commaList } from './options.js';
 
@@ -28,6 +29,13 @@ export function registerServerCommand(program: Command): void {
       'origins allowed cross-origin access, comma-separated (https://app.example.com, *); default none',
       commaList,
     )
+    .option('--auth', 'require credentials (Basic or Bearer) and check permissions', false)
+    .option(
+      '--auth-default-permission <level>',
+      'with --auth: what users hold where nothing was granted (NO_PERMISSIONS, READ, EDIT, MANAGE)',
+      parsePermission,
+      'NO_PERMISSIONS',
+    )
     .action(
       async (opts: {
         host: string;
@@ -37,6 +45,8 @@ export function registerServerCommand(program: Command): void {
         log: boolean;
         allowedHosts?: string[];
         corsAllowedOrigins?: string[];
+        auth: boolean;
+        authDefaultPermission: Permission;
       }) => {
         const server = await startServer({
           host: opts.host,
@@ -46,6 +56,8 @@ export function registerServerCommand(program: Command): void {
           logger: opts.log,
           ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
           ...(opts.corsAllowedOrigins ? { corsAllowedOrigins: opts.corsAllowedOrigins } : {}),
+          auth: opts.auth,
+          authDefaultPermission: opts.authDefaultPermission,
         });
         process.stdout.write(`Cairn tracking server listening on ${server.url}\n`);
         let closing = false;
@@ -71,4 +83,10 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Invalid port '${v}'`);
   return n;
+}
+
+function parsePermission(v: string): Permission {
+  if (!isPermission(v))
+    throw new Error(`Invalid permission '${v}': expected NO_PERMISSIONS, READ, EDIT or MANAGE`);
+  return v;
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Visibility } from '../core/visibility.js';
 import { parseRequest, wire } from '../server/request.js';
+import { listScope } from '../server/visibility.js';
 import type { RegistryService, SearchInput } from './service.js';
 import { lineageToWire, modelVersionToWire, registeredModelToWire } from './wire.js';
 
@@ -66,7 +68,9 @@ export function registryRoutes(service: RegistryService) {
     });
 
     app.get('/registered-models/search', async (req) => {
-      const page = await service.searchRegisteredModels(searchInput(parseRequest(search, req.query)));
+      const page = await service.searchRegisteredModels(
+        searchInput(parseRequest(search, req.query), listScope(req).registeredModels),
+      );
       return pageToWire('registered_models', page.items.map(registeredModelToWire), page.nextPageToken);
     });
 
@@ -166,7 +170,9 @@ export function registryRoutes(service: RegistryService) {
     });
 
     app.get('/model-versions/search', async (req) => {
-      const page = await service.searchModelVersions(searchInput(parseRequest(search, req.query)));
+      const page = await service.searchModelVersions(
+        searchInput(parseRequest(search, req.query), listScope(req).registeredModels),
+      );
       return pageToWire('model_versions', page.items.map(modelVersionToWire), page.nextPageToken);
     });
 
@@ -207,8 +213,9 @@ function keyValues(list: Array<{ key: string; value?: string | undefined }> | un
   return (list ?? []).map((t) => ({ key: t.key, value: t.value ?? '' }));
 }
 
-function searchInput(q: z.output<typeof search>): SearchInput {
+function searchInput(q: z.output<typeof search>, visible: Visibility | undefined): SearchInput {
   return {
+    ...(visible ? { visible } : {}),
     ...(q.filter !== undefined ? { filter: q.filter } : {}),
     ...(q.order_by ? { orderBy: q.order_by } : {}),
     ...(q.max_results !== undefined ? { maxResults: q.max_results } : {}),

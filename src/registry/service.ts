@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
 import { checkSearchLimits } from '../core/search-limits.js';
+import type { Visibility } from '../core/visibility.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KeyValue, Page, Run } from '../tracking/types.js';
 import { validateMaxResults } from '../tracking/validate.js';
@@ -47,6 +48,8 @@ export interface SearchInput {
   orderBy?: string[];
   maxResults?: number;
   pageToken?: string;
+  /** Only these registered models (by name) and their versions (the caller's permissions). */
+  visible?: Visibility;
 }
 
 export interface CreateModelVersionInput {
@@ -134,6 +137,7 @@ export class RegistryService {
         REGISTRY_LIMITS.maxResultsModels,
       ),
       ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+      ...(input.visible ? { visible: input.visible } : {}),
     });
   }
 
@@ -257,6 +261,7 @@ export class RegistryService {
         REGISTRY_LIMITS.maxResultsVersions,
       ),
       ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+      ...(input.visible ? { visible: input.visible } : {}),
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type SqlBool, sql, type Transaction } from 'kysely';
 import type { MetadataDb } from '../store/db.js';
 import { EventLog } from '../store/events.js';
 import type { Database } from '../store/schema.js';
@@ -117,6 +117,8 @@ export class SqlRegistryStore implements RegistryStore {
   async searchRegisteredModels(q: RegistrySearch): Promise<Page<RegisteredModel>> {
     const offset = decodePageToken(q.pageToken);
     let qb = this.db.selectFrom('registered_models as rm').selectAll('rm');
+    if (q.visible && 'only' in q.visible && q.visible.only.length === 0) return page([], undefined);
+    for (const c of visibleModels(q)) qb = qb.where(c);
     for (const c of registryConditions('models', q.filter, this.handle.dialect)) qb = qb.where(c);
     for (const o of registryOrder('models', q.orderBy, this.handle.dialect)) qb = qb.orderBy(o);
     const rows = await qb
@@ -247,6 +249,8 @@ export class SqlRegistryStore implements RegistryStore {
   async searchModelVersions(q: RegistrySearch): Promise<Page<ModelVersion>> {
     const offset = decodePageToken(q.pageToken);
     let qb = versionQuery(this.db);
+    if (q.visible && 'only' in q.visible && q.visible.only.length === 0) return page([], undefined);
+    for (const c of visibleModels(q)) qb = qb.where(c);
     for (const c of registryConditions('versions', q.filter, this.handle.dialect)) qb = qb.where(c);
     for (const o of registryOrder('versions', q.orderBy, this.handle.dialect)) qb = qb.orderBy(o);
     const rows = (await qb
@@ -342,4 +346,15 @@ export class SqlRegistryStore implements RegistryStore {
 
 function page<T>(items: T[], nextOffset: number | undefined): Page<T> {
   return nextOffset === undefined ? { items } : { items, nextPageToken: encodePageToken(nextOffset) };
+}
+
+/** The caller's permissions as a condition on `rm.name` (names travel as bound parameters). */
+function visibleModels(q: RegistrySearch): RawBuilder<SqlBool>[] {
+  if (!q.visible) return [];
+  const names = 'only' in q.visible ? q.visible.only : q.visible.except;
+  if (names.length === 0) return [];
+  const list = sql.join(names.map((n) => sql`${n}`));
+  return 'only' in q.visible
+    ? [sql<SqlBool>`rm.name IN (${list})`]
+    : [sql<SqlBool>`rm.name NOT IN (${list})`];
 }

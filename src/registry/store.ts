@@ -1,3 +1,4 @@
+import type { Visibility } from '../core/visibility.js';
 import type { ParsedSearch } from '../tracking/search-types.js';
 import type { KeyValue, Page } from '../tracking/types.js';
 import type { ModelVersion, RegisteredModel, Stage } from './types.js';
@@ -26,6 +27,8 @@ export interface NewModelVersion {
 export interface RegistrySearch extends ParsedSearch {
   maxResults: number;
   pageToken?: string;
+  /** Only these models, by name (applied by SQL adapters; a remote server applies its own). */
+  visible?: Visibility;
 }
 
 /**

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { enableServerAuth, type ServerAuth } from '../auth/server-auth.js';
 import { lineageRoutes, registryRoutes } from '../registry/http.js';
 import type { RegistryService } from '../registry/service.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   registry?: RegistryService;
   /** The artifact destination served by the proxy (`--artifacts-destination`). */
   artifacts: ArtifactStore;
+  /** Users and permissions: when set, every route needs credentials and a rule (src/auth). */
+  auth?: ServerAuth;
 }
 
 export interface AppOptions {
@@ -40,6 +43,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   installHardening(app, options.hardening);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Auth first: it guards each route as it is registered, and refuses routes it has no rule for.
+  if (deps.auth) await enableServerAuth(app, deps.auth);
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send(VERSION));

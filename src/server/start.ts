@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { isLoopbackHost, openServerAuth, unauthenticatedBindWarning } from '../auth/server-auth.js';
+import type { Permission } from '../auth/types.js';
 import { openBackends } from '../backends.js';
 import { defaultArtifactRoot, defaultDatabaseUri } from '../core/config.js';
 import { openArtifactStore } from '../store/artifact-backends.js';
@@ -20,6 +22,14 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Origins allowed cross-origin access (`--cors-allowed-origins`); default none. */
   corsAllowedOrigins?: string[];
+  /** Require credentials and check permissions (src/auth). Off by default: then bind loopback only. */
+  auth?: boolean;
+  /** With auth: what users hold on resources they were granted nothing on. Default NO_PERMISSIONS. */
+  authDefaultPermission?: Permission;
+  /** Where CAIRN_ADMIN_USERNAME / CAIRN_ADMIN_PASSWORD are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where warnings go (default stderr). */
+  warn?: (message: string) => void;
 }
 
 export interface RunningServer {
@@ -38,17 +48,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     allowedSourceRoots: [artifacts.uri],
     allowedArtifactRoots: [artifacts.uri],
   });
+  const host = options.host ?? '127.0.0.1';
+  const warn = options.warn ?? ((m: string) => process.stderr.write(m));
+  const auth = options.auth
+    ? await openServerAuth(backends.metadataDb, {
+        allowedSourceRoots: [artifacts.uri],
+        ...(options.authDefaultPermission ? { defaultPermission: options.authDefaultPermission } : {}),
+        ...(options.env ? { env: options.env } : {}),
+      }).catch(async (e: unknown) => {
+        await backends.close();
+        throw e;
+      })
+    : undefined;
+  if (!auth && !isLoopbackHost(host)) warn(unauthenticatedBindWarning(host));
+  if (auth && !auth.hasAdmin)
+    warn(
+      'cairn server: no admin user yet; set CAIRN_ADMIN_USERNAME and CAIRN_ADMIN_PASSWORD, or run `cairn users create-admin`.\n',
+    );
   const app = await buildApp(
     {
       tracking: backends.tracking,
       loggedModels: backends.loggedModels,
       registry: backends.registry,
       artifacts,
+      ...(auth ? { auth } : {}),
     },
     { logger: options.logger ?? false, hardening: hardeningForBind(options.host ?? '127.0.0.1', options) },
   );
   app.addHook('onClose', async () => backends.close());
-  const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 5000 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -6,6 +6,7 @@ import * as m002 from './migrations/002-default-experiment.js';
 import * as m003 from './migrations/003-registry.js';
 import * as m004 from './migrations/004-logged-models.js';
 import * as m005 from './migrations/005-inference-log.js';
+import * as m006 from './migrations/006-auth.js';
 
 type VersionedMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '003-registry': m003,
   '004-logged-models': m004,
   '005-inference-log': m005,
+  '006-auth': m006,
 };
 
 class StaticProvider implements MigrationProvider {

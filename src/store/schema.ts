@@ -240,3 +240,44 @@ export interface Database {
   inference_log: InferenceLogTable;
   inference_feedback: InferenceFeedbackTable;
 }
+
+// ---- users, API tokens and permissions (migration 006-auth, src/auth) ----
+
+export interface AuthUsersTable {
+  user_id: Generated<number>;
+  username: string;
+  /** `scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>`: the parameters travel with the hash. */
+  password_hash: string;
+  is_admin: number;
+  created_time: number;
+}
+
+export interface AuthTokensTable {
+  token_id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 of the token, hex; the token itself is shown once and never stored. */
+  token_hash: string;
+  created_time: number;
+  expires_time: number | null;
+  last_used_time: number | null;
+}
+
+export interface AuthExperimentPermissionsTable {
+  experiment_id: number;
+  user_id: number;
+  permission: string;
+}
+
+export interface AuthRegisteredModelPermissionsTable {
+  model_pk: number;
+  user_id: number;
+  permission: string;
+}
+
+export interface Database {
+  auth_users: AuthUsersTable;
+  auth_tokens: AuthTokensTable;
+  auth_experiment_permissions: AuthExperimentPermissionsTable;
+  auth_registered_model_permissions: AuthRegisteredModelPermissionsTable;
+}

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CairnError } from '../core/errors.js';
 import { parseRequest, wire } from '../server/request.js';
+import { listScope } from '../server/visibility.js';
 import { historyBulkInterval } from './metric-sampling.js';
 import type { TrackingService } from './service.js';
 import { type Metric, RUN_STATUSES, VIEW_TYPES, type ViewType } from './types.js';
@@ -64,6 +65,7 @@ export function trackingRoutes(service: TrackingService) {
         ...(b.view_type ? { viewType: b.view_type } : {}),
         ...(b.max_results !== undefined ? { maxResults: b.max_results } : {}),
         ...(b.page_token ? { pageToken: b.page_token } : {}),
+        ...visibleExperiments(req),
       });
       return pageToWire('experiments', page.items.map(experimentToWire), page.nextPageToken);
     };
@@ -75,6 +77,7 @@ export function trackingRoutes(service: TrackingService) {
       const page = await service.searchExperiments({
         ...(q.view_type ? { viewType: q.view_type } : {}),
         maxResults: 50_000,
+        ...visibleExperiments(req),
       });
       return pageToWire('experiments', page.items.map(experimentToWire), undefined);
     });
@@ -254,6 +257,7 @@ export function trackingRoutes(service: TrackingService) {
         ...(b.run_view_type ? { viewType: b.run_view_type } : {}),
         ...(b.max_results !== undefined ? { maxResults: b.max_results } : {}),
         ...(b.page_token ? { pageToken: b.page_token } : {}),
+        ...visibleExperiments(req),
       });
       return pageToWire('runs', page.items.map(runToWire), page.nextPageToken);
     });
@@ -302,6 +306,12 @@ export function trackingRoutes(service: TrackingService) {
 }
 
 const scalarString = z.union([z.string(), z.number().transform(String), z.boolean().transform(String)]);
+
+/** The experiments the caller may list, when the permission layer narrowed them. */
+function visibleExperiments(req: FastifyRequest) {
+  const visible = listScope(req).experiments;
+  return visible ? { visible } : {};
+}
 
 const runRef = z.object({ run_id: z.string().optional(), run_uuid: z.string().optional() });
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseRequest, wire } from '../server/request.js';
+import { listScope } from '../server/visibility.js';
 import type { LoggedModelService } from './logged-models-service.js';
 import { loggedModelStatusFromWire, loggedModelToWire } from './logged-models-wire.js';
 
@@ -80,6 +81,7 @@ export function loggedModelRoutes(service: LoggedModelService) {
           : {}),
         ...(b.max_results !== undefined ? { maxResults: b.max_results } : {}),
         ...(b.page_token ? { pageToken: b.page_token } : {}),
+        ...(listScope(req).experiments ? { visible: listScope(req).experiments! } : {}),
       });
       const out: Record<string, unknown> = {};
       if (page.items.length > 0) out['models'] = page.items.map(loggedModelToWire);

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
 import { checkSearchLimits, SEARCH_LIMITS } from '../core/search-limits.js';
+import { isVisible, type Visibility } from '../core/visibility.js';
 import { trackingErrors } from './errors.js';
 import { parseLoggedModelFilter, parseLoggedModelOrderBy } from './logged-models-search.js';
 import type { LoggedModelStore } from './logged-models-store.js';
@@ -44,6 +45,8 @@ export interface SearchLoggedModelsInput {
   /** Default 50 (MLflow's); at most 50,000. */
   maxResults?: number;
   pageToken?: string;
+  /** Only models of these experiments may be returned (the caller's permissions). */
+  visible?: Visibility;
 }
 
 /**
@@ -135,7 +138,9 @@ export class LoggedModelService {
         'INVALID_PARAMETER_VALUE',
         `datasets lists more than ${SEARCH_LIMITS.experimentIds} entries.`,
       );
-    const experimentIds = input.experimentIds.map(validateExperimentId);
+    const experimentIds = input.experimentIds
+      .map(validateExperimentId)
+      .filter((id) => isVisible(input.visible, id));
     const filterText = input.filter ?? '';
     const orderByRaw = input.orderBy ?? [];
     const datasets = input.datasets ?? [];

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
 import { checkSearchLimits } from '../core/search-limits.js';
+import { isVisible, type Visibility } from '../core/visibility.js';
 import { checkArtifactLocationUnderRoots } from '../store/artifact-roots.js';
 import { trackingErrors } from './errors.js';
 import { randomRunName } from './run-names.js';
@@ -53,6 +54,8 @@ export interface SearchRunsInput {
   viewType?: ViewType;
   maxResults?: number;
   pageToken?: string;
+  /** Only runs of these experiments may be returned (the caller's permissions). */
+  visible?: Visibility;
 }
 
 export interface SearchExperimentsInput {
@@ -61,6 +64,8 @@ export interface SearchExperimentsInput {
   viewType?: ViewType;
   maxResults?: number;
   pageToken?: string;
+  /** Only these experiments may be returned (the caller's permissions). */
+  visible?: Visibility;
 }
 
 const DEFAULT_EXPERIMENT_ID = '0';
@@ -154,6 +159,7 @@ export class TrackingService {
       viewType: checkViewType(input.viewType),
       maxResults: validateMaxResults(input.maxResults, 1000, LIMITS.maxResultsExperiments),
       ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+      ...(input.visible ? { visible: input.visible } : {}),
     });
   }
 
@@ -345,7 +351,9 @@ export class TrackingService {
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
     checkSearchLimits(input);
-    const experimentIds = input.experimentIds.map(validateExperimentId);
+    const experimentIds = input.experimentIds
+      .map(validateExperimentId)
+      .filter((id) => isVisible(input.visible, id));
     const filterText = input.filter ?? '';
     const orderByText = input.orderBy ?? [];
     return this.store.searchRuns({

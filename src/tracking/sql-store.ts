@@ -100,6 +100,15 @@ export class SqlTrackingStore implements TrackingStore {
     let qb = this.db.selectFrom('experiments').selectAll('experiments');
     qb = applyLifecycle(qb, 'experiments.lifecycle_stage', q.viewType);
     qb = applyExperimentFilter(qb, q.filter, this.handle.dialect);
+    if (q.visible) {
+      const ids = ('only' in q.visible ? q.visible.only : q.visible.except)
+        .map(toIntId)
+        .filter((x): x is number => x !== undefined);
+      if ('only' in q.visible) {
+        if (ids.length === 0) return { items: [] };
+        qb = qb.where('experiments.experiment_id', 'in', ids);
+      } else if (ids.length > 0) qb = qb.where('experiments.experiment_id', 'not in', ids);
+    }
     qb = applyExperimentOrder(qb, q.orderBy, this.handle.dialect);
     const rows = await qb
       .limit(q.maxResults + 1)

@@ -1,3 +1,4 @@
+import type { Visibility } from '../core/visibility.js';
 import type { ParsedSearch } from './search-types.js';
 import type {
   DatasetInput,
@@ -40,6 +41,8 @@ export interface ExperimentSearch extends ParsedSearch {
   viewType: ViewType;
   maxResults: number;
   pageToken?: string;
+  /** Only these experiments (applied by SQL adapters; a remote server applies its own). */
+  visible?: Visibility;
 }
 
 export interface RunSearch extends ParsedSearch {
