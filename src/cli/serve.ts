@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Permission } from '../auth/types.js';
 import { CairnError } from '../core/errors.js';
 import { startServing } from '../serving/server.js';
-import { commaList } from './options.js';
+import { commaList, parsePermission } from './options.js';
 
 interface ServeFlags {
   host: string;
@@ -20,6 +21,9 @@ interface ServeFlags {
   workers?: string;
   allowedHosts?: string[];
   corsAllowedOrigins?: string[];
+  auth: boolean;
+  authStore?: string;
+  authDefaultPermission: Permission;
 }
 
 function int(flag: string, value: string | undefined, min: number): number | undefined {
@@ -89,6 +93,21 @@ export function registerServeCommand(program: Command): void {
       commaList,
     )
     .option(
+      '--auth',
+      'require credentials (Basic or Bearer, as cairn server --auth) and READ on the served models',
+      false,
+    )
+    .option(
+      '--auth-store <uri>',
+      'with --auth: the metadata store holding users and grants (default: --tracking-uri)',
+    )
+    .option(
+      '--auth-default-permission <level>',
+      'with --auth: what users hold where nothing was granted (NO_PERMISSIONS, READ, EDIT, MANAGE)',
+      parsePermission,
+      'NO_PERMISSIONS',
+    )
+    .option(
       '--tracking-uri <uri>',
       'store or server resolving the model URI (default $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, ./.cairn)',
     )
@@ -114,6 +133,9 @@ export function registerServeCommand(program: Command): void {
         ...(flags.sampleRate !== undefined ? { sampleRate: rate(flags.sampleRate) } : {}),
         ...(flags.allowedHosts ? { allowedHosts: flags.allowedHosts } : {}),
         ...(flags.corsAllowedOrigins ? { corsAllowedOrigins: flags.corsAllowedOrigins } : {}),
+        auth: flags.auth,
+        ...(flags.authStore ? { authStore: flags.authStore } : {}),
+        authDefaultPermission: flags.authDefaultPermission,
       });
       const what = handle.routes
         .map(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { isPermission, type Permission } from '../auth/types.js';
+import type { Permission } from '../auth/types.js';
 import { startServer } from '../server/start.js';
-import { commaList } from './options.js';
+import { commaList, parsePermission } from './options.js';
 
 /** `cairn server`: MLflow's flag names, port 5000 by default; SIGTERM/SIGINT drain and exit 0. */
 export function registerServerCommand(program: Command): void {
@@ -83,10 +83,4 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`Invalid port '${v}'`);
   return n;
-}
-
-function parsePermission(v: string): Permission {
-  if (!isPermission(v))
-    throw new Error(`Invalid permission '${v}': expected NO_PERMISSIONS, READ, EDIT or MANAGE`);
-  return v;
 }

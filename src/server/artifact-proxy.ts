@@ -123,9 +123,10 @@ function detachedBody(req: Readable & { complete?: boolean }, maxBytes: number):
   const body = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen > maxBytes)
+      if (seen > maxBytes) {
+        drainRest(req);
         callback(new CairnError('REQUEST_PAYLOAD_TOO_LARGE', `Upload is larger than ${maxBytes} bytes.`));
-      else callback(null, chunk);
+      } else callback(null, chunk);
     },
   });
   // The store reports the failure through its own pipeline; once it has stopped reading, nothing
@@ -138,6 +139,23 @@ function detachedBody(req: Readable & { complete?: boolean }, maxBytes: number):
   req.once('close', abort);
   req.once('error', abort);
   return body;
+}
+
+/** Most bytes read and dropped after a refused upload, so the client can still read the 413. */
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Keeps reading (and dropping) an upload refused mid-stream: closing a socket with unread bytes
+ * resets it, and the client would lose the 413 already sent. Past DRAIN_LIMIT_BYTES it is cut off.
+ */
+function drainRest(req: Readable): void {
+  let dropped = 0;
+  req.unpipe();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_LIMIT_BYTES) req.destroy();
+  });
+  req.resume();
 }
 
 const TEXT_TYPES: Record<string, string> = {

@@ -5,6 +5,8 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { installAuth } from '../auth/install.js';
+import type { ServerAuth } from '../auth/server-auth.js';
 import { CairnError } from '../core/errors.js';
 import { errorHandler, notFoundHandler } from '../server/errors.js';
 import {
@@ -13,6 +15,7 @@ import {
   installHardening,
   SCORING_JSON_LIMITS,
 } from '../server/hardening.js';
+import { servingRules } from './auth.js';
 import { formatPredictions, type RequestState, type ServingContext, servingRoutes } from './http.js';
 import type { ServingMetrics } from './metrics.js';
 import { type Admission, OverloadedError } from './queue.js';
@@ -28,6 +31,14 @@ export interface AppOptions extends BatchingOptions {
   logger?: boolean;
   /** Allowed hosts and CORS, as for every Cairn server (JSON limits are the scoring server's). */
   hardening?: Omit<HardeningOptions, 'json'>;
+  /** Credentials and permissions (`cairn serve --auth`); every route needs a rule (servingRules). */
+  auth?: ServerAuth;
+}
+
+/** The registered models a deployment serves (routes and shadow), for the permission checks. */
+function registeredModelsOf(served: Served): string[] {
+  const routes = [...served.routes, ...(served.shadow ? [served.shadow.route] : [])];
+  return [...new Set(routes.flatMap((r) => (r.id.version === undefined ? [] : [r.id.name])))];
 }
 
 /** MLflow's scoring protocol answers input errors with BAD_REQUEST; 503s carry a Retry-After. */
@@ -106,6 +117,13 @@ export function buildApp(
   // JSON parser (depth and key limits, no prototype keys) replaces Fastify's.
   app.removeAllContentTypeParsers();
   installHardening(app, { ...o.hardening, json: SCORING_JSON_LIMITS });
+  // Before any route: the guard sees each route as it is added and refuses one without a rule.
+  if (o.auth)
+    installAuth(app, {
+      auth: o.auth.auth,
+      access: o.auth.access,
+      rules: servingRules(registeredModelsOf(served)),
+    });
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.setErrorHandler(servingErrorHandler);
   app.setNotFoundHandler(notFoundHandler);

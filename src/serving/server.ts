@@ -1,7 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { isLoopbackHost, unauthenticatedBindWarning } from '../auth/server-auth.js';
+import type { Permission } from '../auth/types.js';
+import { defaultDatabaseUri } from '../core/config.js';
 import { hardeningForBind } from '../server/hardening.js';
 import { buildApp } from './app.js';
+import { openServingAuth, type ServingAuth } from './auth.js';
 import type { Deployment } from './deployment.js';
 import { FeedbackStore, feedbackRoutes } from './feedback.js';
 import { InferenceLog } from './inference-log.js';
@@ -65,6 +69,17 @@ export interface ServingOptions extends Partial<BatchingOptions> {
   allowedHosts?: string[];
   /** Origins allowed cross-origin access (`--cors-allowed-origins`); default none. */
   corsAllowedOrigins?: string[];
+  /**
+   * Require credentials (Basic or Bearer, as `cairn server --auth`) and READ on the served
+   * registered models. Users and grants are read from `authStore`.
+   */
+  auth?: boolean;
+  /** The metadata store holding users and grants (default `trackingUri`, then as `connect()`). */
+  authStore?: string;
+  /** With auth: what users hold where nothing was granted. Default NO_PERMISSIONS. */
+  authDefaultPermission?: Permission;
+  /** Where a warning about serving a non-loopback address without auth goes (default stderr). */
+  warn?: (message: string) => void;
 }
 
 export interface ServingHandle {
@@ -105,35 +120,46 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
         })
       : undefined;
+  const host = options.host ?? '127.0.0.1';
+  let auth: ServingAuth | undefined;
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
+    auth = options.auth ? await openServingAuth(authOptions(options)) : undefined;
     prepared = await prepare(log ? { ...options, sink: log } : options);
   } catch (e) {
+    await auth?.close();
     await log?.close();
     throw e;
   }
+  if (!auth && !isLoopbackHost(host))
+    (options.warn ?? ((m: string) => process.stderr.write(m)))(
+      unauthenticatedBindWarning(host).replace('cairn server', 'cairn serve'),
+    );
   const { served, metrics, admission, o } = prepared;
   let app: FastifyInstance;
   try {
+    const { auth: _asked, ...appOptions } = o;
     app = buildApp(served, metrics, admission, {
-      ...o,
-      hardening: hardeningForBind(options.host ?? '127.0.0.1', options),
+      ...appOptions,
+      hardening: hardeningForBind(host, options),
+      ...(auth ? { auth } : {}),
     });
     // Labels for logged requests; when sampling, a caller cannot know which requests were kept.
     if (log)
       await app.register(
         feedbackRoutes(new FeedbackStore(log.handle, { log, allowUnknown: sampleRate < 1 })),
       );
-    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+    await app.listen({ host, port: options.port ?? 8080 });
   } catch (e) {
     await closeServed(served);
+    await auth?.close();
     await log?.close();
     throw e;
   }
   const addr = app.server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const bound = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `http://${bound}:${addr.port}`,
     app,
     id: { ...served.routes[0]!.id },
     routes: served.routes,
@@ -141,7 +167,18 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     close: async () => {
       await app.close();
       await closeServed(served);
+      await auth?.close();
       await log?.close(); // after the drain, so every answered request is written
     },
+  };
+}
+
+/** Where `cairn serve --auth` reads users: `authStore`, else the tracking store, else the default. */
+function authOptions(o: ServingOptions) {
+  const storeUri =
+    o.authStore ?? o.trackingUri ?? process.env['CAIRN_TRACKING_URI'] ?? process.env['MLFLOW_TRACKING_URI'];
+  return {
+    storeUri: storeUri ?? defaultDatabaseUri(),
+    ...(o.authDefaultPermission ? { defaultPermission: o.authDefaultPermission } : {}),
   };
 }

@@ -14,17 +14,23 @@ import { tempDir } from '../helpers/temp.js';
 /** PUTs `chunks` one by one (chunked transfer, so no Content-Length) and returns the status. */
 function chunkedPut(url: string, chunks: Buffer[]): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
+    // Once the server has answered (a 413 mid-upload), stop writing: it closes the connection, and
+    // a write after that fails with EPIPE, which is the client's business, not the answer.
+    let answered = false;
     const req = request(url, { method: 'PUT', agent: false }, (res) => {
+      answered = true;
       let text = '';
       res.on('data', (d: Buffer) => {
         text += d.toString();
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
-    req.on('error', reject);
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
     (async () => {
       for (const c of chunks) {
-        if (req.destroyed) return;
+        if (req.destroyed || answered) return;
         req.write(c);
         await new Promise((r) => setTimeout(r, 2));
       }
