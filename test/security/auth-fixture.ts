@@ -21,6 +21,8 @@ export type As = { username: string; password: string } | { headers: Record<stri
 export interface AuthTestServer {
   url: string;
   artifactsDir: string;
+  /** The metadata store the server runs on (where its users and grants live). */
+  storeUri: string;
   server: RunningServer;
   call(as: As, method: string, pathAndQuery: string, body?: unknown): Promise<Reply>;
   /** Creates a user through the admin API and returns its credentials. */
@@ -40,9 +42,10 @@ export async function startAuthServer(
   const tmp = await tempDir();
   const pg = backend === 'postgresql' ? await createTempPostgres() : undefined;
   const artifactsDir = path.join(tmp.dir, 'artifacts');
+  const storeUri = pg ? pg.uri : `sqlite:///${path.join(tmp.dir, 'cairn.db')}`;
   const server = await startServer({
     port: 0,
-    backendStoreUri: pg ? pg.uri : `sqlite:///${path.join(tmp.dir, 'cairn.db')}`,
+    backendStoreUri: storeUri,
     artifactsDestination: artifactsDir,
     auth: true,
     ...(options.defaultPermission ? { authDefaultPermission: options.defaultPermission } : {}),
@@ -75,6 +78,7 @@ export async function startAuthServer(
   return {
     url: server.url,
     artifactsDir,
+    storeUri,
     server,
     call,
     async user(username) {
