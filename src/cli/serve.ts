@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Permission } from '../auth/types.js';
 import { CairnError } from '../core/errors.js';
 import { startServing } from '../serving/server.js';
-import { commaList, parsePermission } from './options.js';
+import { serverSecurityOptions } from './options.js';
 
 interface ServeFlags {
   host: string;
@@ -59,7 +59,7 @@ const isDirectory = (p: string) =>
 
 /** `cairn serve <model-uri | model-dir>`: the scoring server. SIGTERM/SIGINT drain, then exit 0. */
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve <model>')
     .description(
       'serve a model (models:/name@alias, runs:/<id>/model, a model directory) or a deployment file (deployment.yaml: routes, shadow, sticky) over HTTP',
@@ -83,16 +83,6 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--sample-rate <0..1>', 'share of requests the inference log keeps (default 1)')
     .option(
-      '--allowed-hosts <hosts>',
-      'Host headers accepted, comma-separated (host, host:port, *.domain, *); default localhost, 127.0.0.1, [::1] when bound to loopback',
-      commaList,
-    )
-    .option(
-      '--cors-allowed-origins <origins>',
-      'origins allowed cross-origin access, comma-separated (https://app.example.com, *); default none',
-      commaList,
-    )
-    .option(
       '--auth',
       'require credentials (Basic or Bearer, as cairn server --auth) and READ on the served models',
       false,
@@ -102,67 +92,62 @@ export function registerServeCommand(program: Command): void {
       'with --auth: the metadata store holding users and grants (default: --tracking-uri)',
     )
     .option(
-      '--auth-default-permission <level>',
-      'with --auth: what users hold where nothing was granted (NO_PERMISSIONS, READ, EDIT, MANAGE)',
-      parsePermission,
-      'NO_PERMISSIONS',
-    )
-    .option(
       '--tracking-uri <uri>',
       'store or server resolving the model URI (default $CAIRN_TRACKING_URI, $MLFLOW_TRACKING_URI, ./.cairn)',
-    )
-    .action(async (model: string, flags: ServeFlags) => {
-      const deployment = await isDeploymentFile(model);
-      const local = !deployment && (await isDirectory(model));
-      const handle = await startServing({
-        ...(deployment ? { deployment: model } : local ? { modelDir: model } : { modelUri: model }),
-        host: flags.host,
-        port: int('port', flags.port, 0),
-        maxBatchSize: int('max-batch-size', flags.maxBatchSize, 1),
-        maxLatencyMs: int('max-latency-ms', flags.maxLatencyMs, 0),
-        maxQueue: int('max-queue', flags.maxQueue, 1),
-        timeoutMs: int('timeout-ms', flags.timeoutMs, 1),
-        ...(flags.batching ? {} : { batching: false }),
-        ...(flags.workers !== undefined
-          ? { workers: flags.workers === 'auto' ? ('auto' as const) : int('workers', flags.workers, 0)! }
-          : {}),
-        allowCode: flags.allowCodeModels ?? false,
-        ...(flags.trackingUri ? { trackingUri: flags.trackingUri } : {}),
-        ...(flags.modelName ? { modelName: flags.modelName } : {}),
-        ...(flags.inferenceLog ? { inferenceLog: flags.inferenceLog } : {}),
-        ...(flags.sampleRate !== undefined ? { sampleRate: rate(flags.sampleRate) } : {}),
-        ...(flags.allowedHosts ? { allowedHosts: flags.allowedHosts } : {}),
-        ...(flags.corsAllowedOrigins ? { corsAllowedOrigins: flags.corsAllowedOrigins } : {}),
-        auth: flags.auth,
-        ...(flags.authStore ? { authStore: flags.authStore } : {}),
-        authDefaultPermission: flags.authDefaultPermission,
-      });
-      const what = handle.routes
-        .map(
-          (r) =>
-            `${deployment ? `${r.name}=` : ''}${r.id.uri}${r.id.version ? ` (version ${r.id.version})` : ''}`,
-        )
-        .join(', ');
-      const threads = handle.routes[0]!.model.concurrency;
-      const where =
-        threads === undefined
-          ? 'predicting on the event loop'
-          : `predicting in ${threads} worker thread${threads === 1 ? '' : 's'} per model`;
-      process.stdout.write(`Serving ${what} at ${handle.url} (${where})\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stderr.write(`cairn serve: ${signal}: draining in-flight requests\n`);
-        handle.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            process.stderr.write(`cairn serve: shutdown failed: ${(e as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+    );
+  for (const option of serverSecurityOptions()) command.addOption(option);
+  command.action(async (model: string, flags: ServeFlags) => {
+    const deployment = await isDeploymentFile(model);
+    const local = !deployment && (await isDirectory(model));
+    const handle = await startServing({
+      ...(deployment ? { deployment: model } : local ? { modelDir: model } : { modelUri: model }),
+      host: flags.host,
+      port: int('port', flags.port, 0),
+      maxBatchSize: int('max-batch-size', flags.maxBatchSize, 1),
+      maxLatencyMs: int('max-latency-ms', flags.maxLatencyMs, 0),
+      maxQueue: int('max-queue', flags.maxQueue, 1),
+      timeoutMs: int('timeout-ms', flags.timeoutMs, 1),
+      ...(flags.batching ? {} : { batching: false }),
+      ...(flags.workers !== undefined
+        ? { workers: flags.workers === 'auto' ? ('auto' as const) : int('workers', flags.workers, 0)! }
+        : {}),
+      allowCode: flags.allowCodeModels ?? false,
+      ...(flags.trackingUri ? { trackingUri: flags.trackingUri } : {}),
+      ...(flags.modelName ? { modelName: flags.modelName } : {}),
+      ...(flags.inferenceLog ? { inferenceLog: flags.inferenceLog } : {}),
+      ...(flags.sampleRate !== undefined ? { sampleRate: rate(flags.sampleRate) } : {}),
+      ...(flags.allowedHosts ? { allowedHosts: flags.allowedHosts } : {}),
+      ...(flags.corsAllowedOrigins ? { corsAllowedOrigins: flags.corsAllowedOrigins } : {}),
+      auth: flags.auth,
+      ...(flags.authStore ? { authStore: flags.authStore } : {}),
+      authDefaultPermission: flags.authDefaultPermission,
     });
+    const what = handle.routes
+      .map(
+        (r) =>
+          `${deployment ? `${r.name}=` : ''}${r.id.uri}${r.id.version ? ` (version ${r.id.version})` : ''}`,
+      )
+      .join(', ');
+    const threads = handle.routes[0]!.model.concurrency;
+    const where =
+      threads === undefined
+        ? 'predicting on the event loop'
+        : `predicting in ${threads} worker thread${threads === 1 ? '' : 's'} per model`;
+    process.stdout.write(`Serving ${what} at ${handle.url} (${where})\n`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`cairn serve: ${signal}: draining in-flight requests\n`);
+      handle.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          process.stderr.write(`cairn serve: shutdown failed: ${(e as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }

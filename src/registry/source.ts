@@ -8,10 +8,10 @@
  * safeArtifactPath (no `..`, however encoded, no absolute paths, no `\`, `#`, `?` or control
  * characters). Anything else (`http:`, `file:///etc`, `/proc/…`, relative paths) is refused.
  */
-import path from 'node:path';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { isRunId } from '../core/ids.js';
 import { safeArtifactPath } from '../core/safe-path.js';
+import { localPath, normalizeRoot } from '../store/artifact-roots.js';
 import { printable } from './validate.js';
 
 export type ModelSource =
@@ -83,26 +83,4 @@ export function checkModelSource(source: unknown, allowedRoots: readonly string[
       ? `the '${scheme}:' scheme is not accepted here`
       : 'it is not under an allowed artifact root',
   );
-}
-
-/** The raw absolute path of `/p`, `file:/p`, `file:///p` or `file://localhost/p`; undefined otherwise. */
-function localPath(p: string): string | undefined {
-  let rest = p;
-  if (rest.startsWith('//')) {
-    const m = /^\/\/(localhost)?(\/.*)$/is.exec(rest);
-    if (!m) return undefined;
-    rest = m[2]!;
-  }
-  if (!rest.startsWith('/') || rest.startsWith('//')) return undefined;
-  return rest;
-}
-
-/** A root as text to compare sources with: an absolute local path, or a URI with its scheme lower-cased. */
-function normalizeRoot(root: string): { local: boolean; text: string } {
-  const scheme = SCHEME.exec(root)?.[1]?.toLowerCase();
-  if (scheme && scheme.length > 1 && scheme !== 'file') {
-    return { local: false, text: `${scheme}:${root.slice(scheme.length + 1)}`.replace(/\/+$/, '') };
-  }
-  const raw = scheme === 'file' ? (localPath(root.slice(5)) ?? root.slice(5)) : root;
-  return { local: true, text: path.posix.resolve(raw).replace(/\/+$/, '') };
 }

@@ -5,7 +5,8 @@ import { authCoverage } from '../../src/auth/install.js';
 import { connect } from '../../src/client/index.js';
 import { Frame } from '../../src/core/frame.js';
 import { type ServingHandle, startServing } from '../../src/serving/server.js';
-import { ROOT } from '../helpers/cli.js';
+import { exitCode, ROOT, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 import { ADMIN, type AuthTestServer, BACKENDS, basic, startAuthServer } from './auth-fixture.js';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/models/xgboost/binary');
@@ -158,4 +159,35 @@ describe('cairn serve without auth', () => {
       startServing({ model, port: 0, auth: true, authStore: 'http://127.0.0.1:5000' }),
     ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
   });
+});
+
+describe('cairn serve --auth from the command line', () => {
+  it('takes --auth and --auth-store: scoring needs credentials, health does not', async () => {
+    const tmp = await tempDir();
+    const child = spawnCli([
+      'serve',
+      path.join(FIXTURE, 'json'),
+      '--port',
+      '0',
+      '--auth',
+      '--auth-store',
+      `sqlite:///${path.join(tmp.dir, 'users.db')}`,
+      '--allowed-hosts',
+      '127.0.0.1,localhost',
+    ]);
+    try {
+      const [, url] = await waitForOutput(child, /Serving .* at (http:\/\/\S+)/, 30_000);
+      expect((await fetch(`${url}/ping`)).status).toBe(200);
+      const res = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"inputs": [[1, 2, 3, 4, 5, 6]]}',
+      });
+      expect(res.status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exitCode(child)).toBe(0);
+      await tmp.remove();
+    }
+  }, 60_000);
 });
