@@ -78,9 +78,20 @@ export class Frame {
 
   toRecords(): Array<Record<string, Scalar>> {
     const out: Array<Record<string, Scalar>> = new Array(this.length);
+    // A column named `__proto__` (a request may name one) is an own key, not the prototype.
+    const proto = this.byName.has('__proto__');
     for (let r = 0; r < this.length; r++) {
       const rec: Record<string, Scalar> = {};
-      for (const c of this.columns) rec[c.name] = scalarAt(c, r);
+      for (const c of this.columns) {
+        if (proto && c.name === '__proto__')
+          Object.defineProperty(rec, c.name, {
+            value: scalarAt(c, r),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else rec[c.name] = scalarAt(c, r);
+      }
       out[r] = rec;
     }
     return out;

@@ -66,19 +66,27 @@ export function frameFromV2(body: unknown, signature?: ModelSignature): Frame {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw bad(`Invalid infer request: expected {"inputs": [{name, shape, datatype, data}, ...]}`);
   }
-  const columns: Record<string, unknown[]> = {};
+  // A map, not an object: an input may be named `__proto__`.
+  const columns = new Map<string, unknown[]>();
   for (const raw of inputs) {
     const t = raw as Partial<V2Tensor>;
     if (typeof t?.name !== 'string' || !Array.isArray(t.shape) || !Array.isArray(t.data)) {
       throw bad('Invalid infer request: each input needs a name, a shape and a data list');
     }
     const data = t.data.flat(Number.POSITIVE_INFINITY) as unknown[];
-    const [rows = data.length, width = 1, ...more] = t.shape;
+    if (!t.shape.every(isDimension)) {
+      throw bad(`Invalid infer request: input '${t.name}' has a shape that is not a list of sizes`);
+    }
+    const [rows = data.length, width = 1, ...more] = t.shape as number[];
     if (more.some((d) => d !== 1) || rows * width !== data.length) {
       throw bad(`Invalid infer request: input '${t.name}' has ${data.length} values for shape [${t.shape}]`);
     }
+    // An empty tensor may claim any width: bound the columns it would make.
+    if (width > MAX_TENSOR_WIDTH) {
+      throw bad(`Invalid infer request: input '${t.name}' is ${width} wide; at most ${MAX_TENSOR_WIDTH}`);
+    }
     if (width === 1) {
-      columns[t.name] = data;
+      columns.set(t.name, data);
       continue;
     }
     const specs = signature?.inputs;
@@ -87,10 +95,21 @@ export function frameFromV2(body: unknown, signature?: ModelSignature): Frame {
         ? specs.map((s, i) => s.name ?? String(i))
         : Array.from({ length: width }, (_, i) => `${t.name}_${i}`);
     names.forEach((n, c) => {
-      columns[n] = Array.from({ length: rows }, (_, r) => data[r * width + c]);
+      columns.set(
+        n,
+        Array.from({ length: rows }, (_, r) => data[r * width + c]),
+      );
     });
   }
-  return Frame.fromColumns(columns);
+  return Frame.fromColumns(Object.fromEntries(columns));
+}
+
+/** Most columns one infer input may spread into (its second dimension). */
+export const MAX_TENSOR_WIDTH = 65_536;
+
+/** A tensor dimension: a whole number of elements (no -1 in a request: its data is all there). */
+function isDimension(d: unknown): d is number {
+  return typeof d === 'number' && Number.isSafeInteger(d) && d >= 0;
 }
 
 function datatypeOf(c: Column): string {
