@@ -152,7 +152,9 @@ export function buildApp(
   app.addHook('onResponse', (req, reply, done) => {
     metrics.observeRequest(req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     const st = ctx.state.get(req);
-    if (st?.route && st.inputs) record(st, reply.elapsedTime, reply.statusCode);
+    // A request refused as malformed (4xx, e.g. a column the model lacks) is not logged.
+    const refused = reply.statusCode >= 400 && reply.statusCode < 500;
+    if (st?.route && st.inputs && !refused) record(st, reply.elapsedTime, reply.statusCode);
     done();
   });
   const record = (st: RequestState, latencyMs: number, status: number) => {

@@ -61,4 +61,26 @@ describe('serving with the inference log and late feedback', () => {
     expect(rows.find((r) => r.requestId === 'req-3')?.label).toBe(0);
     expect(rows.find((r) => r.requestId === 'req-0')?.label).toBeUndefined();
   });
+
+  it('does not log a request refused as malformed after it was parsed (a column the model lacks)', async () => {
+    const tmp = await tempDir();
+    cleanups.push(tmp.remove);
+    const store = `sqlite:///${path.join(tmp.dir, 'serving.db')}`;
+    const server = await startServing({ modelDir: XGB_DIR, port: 0, workers: 0, inferenceLog: store });
+    const post = (id: string, columns: string[], row: unknown[]) =>
+      fetch(`${server.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': id },
+        body: JSON.stringify({ dataframe_split: { columns, data: [row] } }),
+      });
+    expect((await post('missing-column', ['x0'], [1])).status).toBe(400);
+    expect((await post('wrong-type', COLUMNS, ['a', 0, 0, 0, 0, 0])).status).toBe(400);
+    expect((await post('good', COLUMNS, [1, 0, 1, 0, 1, 0])).status).toBe(200);
+    await server.close();
+
+    const log = await InferenceLog.open(store);
+    cleanups.push(() => log.close());
+    const rows = await log.query({ modelUri: XGB_DIR });
+    expect(rows.map((r) => [r.requestId, r.status])).toEqual([['good', 200]]);
+  });
 });
