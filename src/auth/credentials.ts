@@ -25,11 +25,21 @@ export function parseAuthorization(header: string | string[] | undefined): Crede
   if (scheme === 'bearer') return { kind: 'bearer', token: value };
   if (scheme !== 'basic') throw unauthenticated('Unsupported authorization scheme; use Basic or Bearer.');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) throw unauthenticated('Malformed Basic credentials.');
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  let decoded: string;
+  try {
+    // Strict: invalid UTF-8 would become U+FFFD, so different bytes would read as one password.
+    decoded = STRICT_UTF8.decode(Buffer.from(value, 'base64'));
+  } catch {
+    throw unauthenticated('Malformed Basic credentials.');
+  }
   const colon = decoded.indexOf(':');
-  if (colon <= 0) throw unauthenticated('Malformed Basic credentials.');
+  // No NUL: scrypt keys HMAC with the password, which pads it with zero bytes, so `pw` and `pw\0`
+  // would both verify.
+  if (colon <= 0 || decoded.includes('\0')) throw unauthenticated('Malformed Basic credentials.');
   return { kind: 'basic', username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A short-lived memory of verified passwords, so a client sending Basic on every request pays scrypt once. */
 export class VerifiedPasswords {

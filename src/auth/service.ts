@@ -171,4 +171,6 @@ function checkPassword(password: string): void {
   if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH)
     throw invalidParam(`Password must be at least ${MIN_PASSWORD_LENGTH} characters.`);
   if (password.length > 1024) throw new CairnError('INVALID_PARAMETER_VALUE', 'Password is too long.');
+  // HMAC pads scrypt's password with zero bytes: a NUL in it would make `pw` and `pw\0` one password.
+  if (password.includes('\0')) throw invalidParam('Password may not hold a NUL character.');
 }
