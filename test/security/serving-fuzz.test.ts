@@ -27,6 +27,9 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
  * test allows no 5xx at all.
  */
 const CONCURRENCY = 8;
+/** Explore beyond the committed run: another seed, more requests (`CAIRN_FUZZ_SEED`, `CAIRN_FUZZ_SCALE`). */
+const SEED = Number(process.env['CAIRN_FUZZ_SEED'] ?? 0);
+const SCALE = Number(process.env['CAIRN_FUZZ_SCALE'] ?? 1);
 const SCORING = /\/(invocations|infer)$/;
 /** What answered requests write: every other table (feedback labels included) must not change. */
 const LOG_TABLES = ['inference_log', 'sqlite_sequence'];
@@ -219,11 +222,11 @@ describe.each(TARGETS)('serving fuzz: $label', (t) => {
   it('answers malformed requests at every route without a 5xx, and logs only what it scored', async () => {
     const rowsBefore = await logRows();
     const feedbackBefore = logFile ? dumpStore(logFile, LOG_TABLES) : '';
-    const rng = new Rng(0x5c0e + t.requests);
+    const rng = new Rng(0x5c0e + t.requests + SEED);
     const requests: FuzzRequest[] = [];
     // Every route gets its turn, then mostly the ones that read a body.
     const posts = routes.filter((r) => r.method === 'POST');
-    for (let i = 0; i < t.requests; i++) {
+    for (let i = 0; i < t.requests * SCALE; i++) {
       const route = i < routes.length ? routes[i]! : rng.pick(rng.chance(0.8) ? posts : routes);
       requests.push(requestFor(route, rng, t, server.id.name));
     }
