@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { Slots } from '../core/slots.js';
 
 /** scrypt cost: N = 2^15, r = 8, p = 1 (OWASP's floor for scrypt), 32-byte key, 16-byte salt. */
 export interface ScryptParams {
@@ -11,7 +12,18 @@ export const DEFAULT_SCRYPT: ScryptParams = { log2N: 15, r: 8, p: 1 };
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
+/**
+ * scrypt runs on libuv's thread pool (4 threads), which file and DNS work share: at most two
+ * hashes run at once, and past 256 waiting a sign-in is refused (429) rather than queued, so a
+ * flood of password guesses can neither starve artifact I/O nor hold unbounded memory (32 MiB each).
+ */
+const HASH_SLOTS = new Slots(2, 256, 'Too many sign-ins at once; retry shortly.');
+
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  return HASH_SLOTS.run(() => deriveNow(password, salt, params));
+}
+
+function deriveNow(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const N = 2 ** params.log2N;
   return new Promise((resolve, reject) => {
     // scrypt needs 128·N·r bytes; allow twice that so the default 32 MiB cap never refuses it.
