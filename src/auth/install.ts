@@ -8,6 +8,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import { CairnError } from '../core/errors.js';
+import { RequestSlot } from '../server/request-slot.js';
 import { type ListScope, setListScope } from '../server/visibility.js';
 import { type AccessControl, permissionDenied } from './access.js';
 import { parseAuthorization, REALM, unauthenticated } from './credentials.js';
@@ -33,7 +34,8 @@ export interface CoveredRoute {
 }
 
 const COVERAGE = new WeakMap<FastifyInstance, CoveredRoute[]>();
-const USERS = new WeakMap<FastifyRequest, SignedInUser>();
+/** The signed-in user, on the request itself (see RequestSlot: not a WeakMap, for the GC's sake). */
+const USERS = new RequestSlot<SignedInUser>('cairn.signedInUser');
 
 /** Every route registered since installAuth, with its rule (for the test that walks the table). */
 export function authCoverage(app: FastifyInstance): readonly CoveredRoute[] {
@@ -67,6 +69,7 @@ export function ruleKey(method: string, url: string, prefixes: readonly string[]
 export function installAuth(app: FastifyInstance, options: InstallAuthOptions): void {
   const covered: CoveredRoute[] = [];
   COVERAGE.set(app, covered);
+  USERS.install(app);
   const prefixes = options.prefixes ?? [];
 
   app.addHook('onRoute', (route: RouteOptions) => {

@@ -15,6 +15,7 @@ import {
   installHardening,
   SCORING_JSON_LIMITS,
 } from '../server/hardening.js';
+import { RequestSlot } from '../server/request-slot.js';
 import { servingRules } from './auth.js';
 import { formatPredictions, type RequestState, type ServingContext, servingRoutes } from './http.js';
 import type { ServingMetrics } from './metrics.js';
@@ -101,7 +102,7 @@ export function buildApp(
     router,
     name: served.name,
     ...(served.stickyHeader ? { stickyHeader: served.stickyHeader } : {}),
-    state: new WeakMap(),
+    state: new RequestSlot<RequestState>('cairn.serving.requestState'),
     admission,
     metrics,
     timeoutMs: o.timeoutMs,
@@ -115,6 +116,7 @@ export function buildApp(
   });
   // Only JSON and CSV bodies are read; anything else is refused unread with 415. The hardening's
   // JSON parser (depth and key limits, no prototype keys) replaces Fastify's.
+  ctx.state.install(app);
   app.removeAllContentTypeParsers();
   installHardening(app, { ...o.hardening, json: SCORING_JSON_LIMITS });
   // Before any route: the guard sees each route as it is added and refuses one without a rule.

@@ -51,6 +51,11 @@ export const deploymentSchema = z
       .optional(),
     batching: batchingSchema.optional(),
     trackingUri: z.string().min(1).optional(),
+    /**
+     * Worker threads per model, as `--workers` (which wins over it): an integer >= 0 (0 predicts
+     * on the event loop) or 'auto'.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(0)]).optional(),
     /** How often registry events are polled for hot reload, in ms (default 500; remote 3000). */
     reloadIntervalMs: z.number().int().min(10).optional(),
   })

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CairnError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { parseMlflowJson } from '../models/json-input.js';
+import type { RequestSlot } from '../server/request-slot.js';
 import { VERSION } from '../version.js';
 import { frameFromCsv } from './csv.js';
 import type { ServingMetrics } from './metrics.js';
@@ -27,7 +28,8 @@ export interface ServingContext {
   name: string;
   /** Header whose value pins a caller to one route (lower case). */
   stickyHeader?: string;
-  state: WeakMap<FastifyRequest, RequestState>;
+  /** Each request's state, from the onRequest hook to the response hooks. */
+  state: RequestSlot<RequestState>;
   admission: Admission;
   metrics: ServingMetrics;
   timeoutMs: number;

@@ -81,16 +81,32 @@ export class Deadline {
 
 /**
  * Races `work` against a deadline of `ms`: past it, rejects with DEADLINE_EXCEEDED and expires
- * the deadline, so work not yet started is dropped and running work may be stopped.
+ * the deadline, so work not yet started is dropped and running work may be stopped. One promise
+ * and one timer per call (no Promise.race, no finally: this runs on every scoring request).
  */
 export function withDeadline<T>(ms: number, work: (deadline: Deadline) => Promise<T>): Promise<T> {
   const deadline = new Deadline();
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       reject(new CairnError('DEADLINE_EXCEEDED', `The request did not complete within ${ms} ms`));
       deadline.expire();
     }, ms);
+    let running: Promise<T>;
+    try {
+      running = work(deadline);
+    } catch (e) {
+      clearTimeout(timer);
+      throw e;
+    }
+    running.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
-  return Promise.race([work(deadline), expiry]).finally(() => clearTimeout(timer));
 }

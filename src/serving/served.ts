@@ -65,7 +65,8 @@ export async function loadServed(
     ...stripUndefined(dep?.batching ?? {}),
     ...stripUndefined(pickBatching(o)),
   };
-  const workers = o.model ? 0 : (o.workers ?? DEFAULT_WORKERS);
+  // The option (`--workers`) over the deployment's `workers` over the default.
+  const workers = o.model ? 0 : (o.workers ?? dep?.workers ?? DEFAULT_WORKERS);
   if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 0))
     throw new CairnError(
       'INVALID_PARAMETER_VALUE',

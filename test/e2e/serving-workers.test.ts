@@ -162,6 +162,27 @@ describe('serving in worker threads', () => {
     }
   }, 30_000);
 
+  it("takes a deployment's workers; --workers (the option) wins; a bad count names the field", async () => {
+    const deployment = { routes: [{ name: 'main', model: dir, weight: 1 }], workers: 2 };
+    const fromFile = await startServing({ deployment, allowCode: true, port: 0 });
+    const fromFlag = await startServing({ deployment, allowCode: true, port: 0, workers: 0 });
+    try {
+      expect(fromFile.workers).toBe(2);
+      expect(fromFile.routes[0]!.model.concurrency).toBe(2);
+      expect((await score(fromFile.url, 0)).body.predictions).toEqual([0]);
+      expect(fromFlag.workers).toBe(0);
+      expect(fromFlag.routes[0]!.model.concurrency).toBeUndefined();
+      expect((await score(fromFlag.url, 0)).body.predictions).toEqual([0]);
+    } finally {
+      await fromFile.close();
+      await fromFlag.close();
+    }
+    for (const workers of [-1, 1.5, 'many'])
+      await expect(
+        startServing({ deployment: { ...deployment, workers } as never, allowCode: true, port: 0 }),
+      ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE', message: /workers/ });
+  }, 30_000);
+
   it('predicts in-process for an already-loaded model, and refuses a negative worker count', async () => {
     const model = { predict: async (f: never) => f };
     const server = await startServing({ model, port: 0, workers: 4 });
