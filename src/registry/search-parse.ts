@@ -11,6 +11,7 @@
  * Errors are INVALID_PARAMETER_VALUE naming the character offset and what was expected there.
  */
 import { CairnError } from '../core/errors.js';
+import { type Fail, failer, type Token, tokenize } from '../core/filter-tokens.js';
 import { SEARCH_LIMITS } from '../tracking/search-parse.js';
 import type { Comparator, Comparison, FilterTree, OrderTerm } from '../tracking/search-types.js';
 
@@ -54,67 +55,6 @@ const VERSIONS: Grammar = {
     last_updated_timestamp: 'last_updated_timestamp',
   },
 };
-
-type Kind = 'word' | 'string' | 'number' | 'op' | '(' | ')' | ',' | 'other' | 'end';
-interface Token {
-  kind: Kind;
-  text: string;
-  start: number;
-  end: number;
-  /** Strings: the unescaped contents and the quote. */
-  value?: string;
-  quote?: string;
-}
-type Fail = (position: number, expected: string) => never;
-
-function tokenize(text: string, fail: Fail): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    const start = i;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') {
-      let value = '';
-      for (i++; ; ) {
-        if (i >= text.length) fail(start, `a closing ${c} for the string starting here`);
-        const ch = text[i]!;
-        if (ch === c) break;
-        if (ch === '\\' && (text[i + 1] === c || text[i + 1] === '\\')) {
-          value += text[i + 1];
-          i += 2;
-        } else {
-          value += ch;
-          i++;
-        }
-      }
-      i++;
-      tokens.push({ kind: 'string', text: text.slice(start, i), start, end: i, value, quote: c });
-      continue;
-    }
-    const num = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    let kind: Kind;
-    if (num && (c !== '-' || /\d/.test(text[i + 1] ?? ''))) {
-      i += num[0].length;
-      kind = 'number';
-    } else if (/[A-Za-z_]/.test(c)) {
-      while (i < text.length && /[\w.]/.test(text[i]!)) i++;
-      kind = 'word';
-    } else if ('=<>!'.includes(c)) {
-      while (i < text.length && '=<>!'.includes(text[i]!)) i++;
-      kind = 'op';
-    } else {
-      i++;
-      kind = c === '(' || c === ')' || c === ',' ? c : 'other';
-    }
-    tokens.push({ kind, text: text.slice(start, i), start, end: i });
-  }
-  tokens.push({ kind: 'end', text: '', start: text.length, end: text.length });
-  return tokens;
-}
 
 class Parser {
   private pos = 0;
@@ -219,16 +159,6 @@ class Parser {
       if (!this.isWord(t, 'AND')) this.fail(t.start, 'AND or the end of the filter (OR is not supported)');
     }
   }
-}
-
-function failer(what: string, text: string): Fail {
-  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return (position, expected) => {
-    throw new CairnError(
-      'INVALID_PARAMETER_VALUE',
-      `Invalid ${what} '${shown}' at position ${position}: expected ${expected}`,
-    );
-  };
 }
 
 function parseFilter(text: string, grammar: Grammar): FilterTree {

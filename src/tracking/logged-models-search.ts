@@ -10,6 +10,7 @@
  * same rules (quotes, backslash escapes, `prefix.key` words) and the same error wording.
  */
 import { CairnError } from '../core/errors.js';
+import { type Fail, failer, type Token, tokenize } from '../core/filter-tokens.js';
 import type { LoggedModelOrderBy } from './logged-models-types.js';
 import { SEARCH_LIMITS } from './search-parse.js';
 import type { Comparator, Comparison, FilterTree, OrderTerm, SearchEntity } from './search-types.js';
@@ -46,63 +47,6 @@ const ENTITIES: Record<string, SearchEntity> = {
 const NUMERIC_OPS: Comparator[] = ['=', '!=', '>', '>=', '<', '<='];
 const STRING_OPS: Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
 const KEYED_OPS: Comparator[] = [...STRING_OPS, 'IS NULL', 'IS NOT NULL'];
-
-type Kind = 'word' | 'string' | 'number' | 'op' | '(' | ')' | ',' | 'other' | 'end';
-interface Token {
-  kind: Kind;
-  text: string;
-  start: number;
-  end: number;
-  value?: string;
-  quote?: string;
-}
-type Fail = (position: number, expected: string) => never;
-
-function tokenize(text: string, fail: Fail): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    const start = i;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') {
-      let value = '';
-      for (i++; ; ) {
-        if (i >= text.length) fail(start, `a closing ${c} for the string starting here`);
-        const ch = text[i]!;
-        if (ch === c) break;
-        if (ch === '\0') fail(i, 'no NUL characters in a string');
-        const escaped = ch === '\\' && (text[i + 1] === c || text[i + 1] === '\\');
-        value += escaped ? text[i + 1] : ch;
-        i += escaped ? 2 : 1;
-      }
-      i++;
-      tokens.push({ kind: 'string', text: text.slice(start, i), start, end: i, value, quote: c });
-      continue;
-    }
-    const num = /[\d.-]/.test(c) ? /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text.slice(i)) : null;
-    let kind: Kind;
-    if (num && (c !== '-' || /[\d.]/.test(text[i + 1] ?? ''))) {
-      i += num[0].length;
-      kind = 'number';
-    } else if (/[A-Za-z_]/.test(c)) {
-      while (i < text.length && /[A-Za-z0-9_.]/.test(text[i]!)) i++;
-      kind = 'word';
-    } else if ('=<>!'.includes(c)) {
-      while (i < text.length && '=<>!'.includes(text[i]!)) i++;
-      kind = 'op';
-    } else {
-      i++;
-      kind = c === '(' || c === ')' || c === ',' ? c : 'other';
-    }
-    tokens.push({ kind, text: text.slice(start, i), start, end: i });
-  }
-  tokens.push({ kind: 'end', text: '', start: text.length, end: text.length });
-  return tokens;
-}
 
 interface Identifier {
   entity: SearchEntity;
@@ -261,16 +205,6 @@ class Parser {
     if (t.kind !== 'end') this.fail(t.start, 'the end of the field name');
     return id;
   }
-}
-
-function failer(what: string, text: string): Fail {
-  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return (position, expected) => {
-    throw new CairnError(
-      'INVALID_PARAMETER_VALUE',
-      `Invalid ${what} '${shown}' at position ${position}: expected ${expected}`,
-    );
-  };
 }
 
 /** Parses a logged-model search filter. Empty or blank text matches every model. */
