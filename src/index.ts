@@ -5,6 +5,7 @@
 export { type BackendOptions, type Backends, openBackends } from './backends.js';
 export { CairnError, ERROR_STATUS, type ErrorCode } from './core/errors.js';
 export { type Column, type ColumnType, Frame } from './core/frame.js';
+export { seededRandom } from './core/random.js';
 export { safeArtifactPath } from './core/safe-path.js';
 export { type CairnModel, loadModel, type SaveModelOptions, saveModel } from './models/model-dir.js';
 export { enforceSignature, inferSignature } from './models/signature.js';

@@ -1,3 +1,5 @@
+import { seededRandom } from 'cairn';
+
 /** A tiny seeded fraud-like dataset and a logistic regression trained by gradient descent. */
 
 export interface Dataset {
@@ -7,21 +9,9 @@ export interface Dataset {
   labels: Uint8Array;
 }
 
-/** Mulberry32: a small deterministic PRNG, so the run is reproducible from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function makeTransactions(rows: number, seed: number): Dataset {
   const featureNames = ['amount_z', 'hour_sin', 'merchant_risk', 'account_age_z'];
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const x = new Float64Array(rows * featureNames.length);
   const labels = new Uint8Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -46,7 +36,7 @@ export function trainLogisticRegression(
 ): { weights: Float64Array; bias: number; auc: number } {
   const d = data.featureNames.length;
   const n = data.labels.length;
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const w = Float64Array.from({ length: d }, () => (r() - 0.5) * 0.01);
   let b = 0;
   const p = new Float64Array(n);

@@ -8,6 +8,7 @@ import Fastify, {
 import { installAuth } from '../auth/install.js';
 import type { ServerAuth } from '../auth/server-auth.js';
 import { CairnError } from '../core/errors.js';
+import { randomFor } from '../core/random.js';
 import { errorHandler, notFoundHandler } from '../server/errors.js';
 import {
   type HardeningOptions,
@@ -20,7 +21,7 @@ import { servingRules } from './auth.js';
 import { formatPredictions, type RequestState, type ServingContext, servingRoutes } from './http.js';
 import type { ServingMetrics } from './metrics.js';
 import { type Admission, OverloadedError } from './queue.js';
-import { Router, rngFromSeed } from './routing.js';
+import { Router } from './routing.js';
 import type { Served } from './served.js';
 import type { BatchingOptions, InferenceSink } from './types.js';
 
@@ -95,8 +96,8 @@ export function buildApp(
   admission: Admission,
   o: AppOptions,
 ): FastifyInstance {
-  const router = new Router(served.routes, rngFromSeed(o.seed));
-  const shadowRng = rngFromSeed(o.seed === undefined ? undefined : o.seed + 1);
+  const router = new Router(served.routes, randomFor(o.seed));
+  const shadowRng = randomFor(o.seed === undefined ? undefined : o.seed + 1);
   let closing = false;
   const ctx: ServingContext = {
     router,

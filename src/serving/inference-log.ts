@@ -8,6 +8,7 @@
 import type { Insertable } from 'kysely';
 import { systemClock } from '../core/clock.js';
 import { CairnError } from '../core/errors.js';
+import { randomFor } from '../core/random.js';
 import { type MetadataDb, openMetadataDb } from '../store/db.js';
 import type { InferenceLogTable } from '../store/schema.js';
 import type { InferenceRecord, InferenceSink } from './types.js';
@@ -70,18 +71,6 @@ const MAX_QUERY_LIMIT = 50_000;
 const ROWS_PER_STATEMENT = 1000;
 const LOG_EVERY_MS = 60_000;
 
-/** A small seeded PRNG (mulberry32), uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class InferenceLog implements InferenceSink {
   /** Opens (and migrates) the metadata store at `uri` and logs to it; `close()` closes it. */
   static async open(uri: string, options: InferenceLogOptions = {}): Promise<InferenceLog> {
@@ -125,7 +114,7 @@ export class InferenceLog implements InferenceSink {
       return n;
     };
     this.sampleRate = rate;
-    this.random = options.seed === undefined ? Math.random : seededRandom(options.seed);
+    this.random = randomFor(options.seed);
     this.maxBatch = positive('maxBatch', options.maxBatch, 500);
     this.maxBuffered = positive('maxBuffered', options.maxBuffered, 50_000);
     const interval = positive('flushIntervalMs', options.flushIntervalMs, 1000);

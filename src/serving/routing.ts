@@ -3,19 +3,6 @@ import { Batcher } from './batcher.js';
 import type { Deadline } from './queue.js';
 import type { BatchingOptions, ModelIdentity, ServableModel } from './types.js';
 
-/** A seedable uniform [0, 1) generator (mulberry32); unseeded uses Math.random. */
-export function rngFromSeed(seed?: number): () => number {
-  if (seed === undefined) return Math.random;
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A key hashed (FNV-1a, then a murmur finalizer) into [0, 1): one key always maps to one point. */
 export function hashUnit(key: string): number {
   let h = 0x811c9dc5;

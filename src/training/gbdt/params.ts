@@ -62,15 +62,3 @@ export function resolveParams(p: GbdtParams, labelMax: number): ResolvedParams {
 function check(ok: boolean, name: string, value: number): void {
   if (!ok) throw invalidParam(`Invalid ${name}: ${value}`);
 }
-
-/** Mulberry32: a small, fast, seeded PRNG of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

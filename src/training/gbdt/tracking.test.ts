@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../client/connect.js';
 import { Frame } from '../../core/frame.js';
-import { seededRandom } from './params.js';
+import { seededRandom } from '../../core/random.js';
 import { logBooster, trackingCallback } from './tracking.js';
 import { train } from './train.js';
 

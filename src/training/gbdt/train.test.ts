@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Frame } from '../../core/frame.js';
+import { seededRandom } from '../../core/random.js';
 import { parseXgbModel } from '../../models/xgboost/model.js';
 import { sumTrees, transformMargins, treeRange } from '../../models/xgboost/predict.js';
 import { rocAuc } from './metrics.js';
-import { seededRandom } from './params.js';
 import { train } from './train.js';
 
 /** n rows × cols features, uniform in [-1, 1), from a seed; `label` maps a row to its label. */

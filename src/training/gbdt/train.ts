@@ -1,10 +1,11 @@
 import { invalidParam } from '../../core/errors.js';
+import { seededRandom } from '../../core/random.js';
 import { type BinnedData, binFeatures } from './binning.js';
 import { addTree, Booster } from './booster.js';
 import { type Matrix, toMatrix } from './matrix.js';
 import { evaluate, maximizes } from './metrics.js';
 import { objectiveFor, type TrainObjective } from './objectives.js';
-import { resolveParams, seededRandom } from './params.js';
+import { resolveParams } from './params.js';
 import { TreeWorkspace } from './tree-builder.js';
 import type { EvalData, Features, GbdtParams, ResolvedParams, TrainOptions, Tree } from './types.js';
 
