@@ -1,5 +1,4 @@
-import type { KeyValue } from '../tracking/types.js';
-import { int64FromWire, metricToWire, runInfoToWire } from '../tracking/wire.js';
+import { metricToWire, runInfoToWire, wireReaders } from '../tracking/wire.js';
 import {
   type Lineage,
   MODEL_VERSION_STATUSES,
@@ -74,13 +73,7 @@ export function lineageToWire(l: Lineage): Obj {
 
 // ---- from the wire (client side: answers of a Cairn or MLflow server) ----
 
-const asObj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
-const asList = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(asObj) : []);
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-const num = (v: unknown): number => int64FromWire(v) ?? 0;
-const kvs = (v: unknown): KeyValue[] =>
-  asList(v).map((t) => ({ key: str(t['key']), value: str(t['value']) }));
+const { asObj, asList, str, num, kvs } = wireReaders;
 
 export function modelVersionFromWire(raw: unknown): ModelVersion {
   const v = asObj(raw);

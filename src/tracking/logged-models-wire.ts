@@ -4,8 +4,7 @@ import {
   type LoggedModelRegistration,
   type LoggedModelStatus,
 } from './logged-models-types.js';
-import type { KeyValue } from './types.js';
-import { int64FromWire, metricFromWire, metricToWire } from './wire.js';
+import { int64FromWire, metricFromWire, metricToWire, wireReaders } from './wire.js';
 
 /**
  * MLflow's JSON encoding of logged models, both ways: used by the routes (server) and the HTTP
@@ -60,14 +59,9 @@ export function loggedModelToWire(m: LoggedModel): Record<string, unknown> {
   };
 }
 
-type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
-const asList = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(asObj) : []);
-const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+const { asObj, asList, str } = wireReaders;
 const optStr = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : str(v));
-const kvs = (v: unknown): KeyValue[] =>
-  asList(v).map((t) => ({ key: str(t['key']), value: str(t['value']) }));
+const { kvs } = wireReaders;
 
 export function loggedModelFromWire(raw: unknown): LoggedModel {
   const m = asObj(raw);

@@ -105,6 +105,12 @@ const num = (v: unknown): number => int64FromWire(v) ?? 0;
 const kvs = (v: unknown): KeyValue[] =>
   asList(v).map((t) => ({ key: str(t['key']), value: str(t['value']) }));
 
+/**
+ * Lenient readers of a server's JSON answer, shared by every HTTP adapter: a missing or odd field
+ * reads as empty (an object, a list, `''`, 0) rather than failing the whole answer.
+ */
+export const wireReaders = { asObj, asList, str, num, kvs };
+
 export function experimentFromWire(raw: unknown): Experiment {
   const e = asObj(raw);
   return {
